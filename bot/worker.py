@@ -1,0 +1,131 @@
+"""Takes jobs off the queue, scans, reports. Owns the retry policy for whole jobs.
+
+A job that cannot finish now (GitHub down, rate limited) goes back on the queue with a delay; a
+job that fails for good still completes its check run, saying why, so no run stays in progress.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from bot.analysis import Analyzer
+from bot.config import Settings
+from bot.github.client import GitHubApp
+from bot.github.errors import GitHubError, InstallationSuspended, RetryLater
+from bot.queue import Job, JobQueue
+from bot.report.checkrun import CheckOutput, CheckRunPublisher, failure_output, render
+from bot.scan import ScanLimits, run_scan
+from bot.sources.github_pr import GitHubPullSource
+
+log = logging.getLogger(__name__)
+
+MAX_JOB_ATTEMPTS = 4
+JOB_RETRY_BASE_SECONDS = 30.0
+LEASE_SECONDS = 600.0
+
+
+def default_analyzers() -> list[Analyzer]:
+    from bot.owasp.engine import OwaspAnalyzer
+
+    return [OwaspAnalyzer()]
+
+
+def _retryable(exc: GitHubError) -> bool:
+    return exc.status is None or exc.status >= 500 or exc.status in (403, 429)
+
+
+class Worker:
+    def __init__(
+        self,
+        queue: JobQueue,
+        github: GitHubApp,
+        settings: Settings,
+        analyzers: Sequence[Analyzer] | None = None,
+        *,
+        limits: ScanLimits | None = None,
+        retry_base: float = JOB_RETRY_BASE_SECONDS,
+    ) -> None:
+        self.queue = queue
+        self.github = github
+        self.settings = settings
+        self.analyzers = list(analyzers) if analyzers is not None else default_analyzers()
+        self.limits = limits or ScanLimits()
+        self.retry_base = retry_base
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run `settings.workers` job loops until `stop` is set."""
+        await asyncio.gather(*(self._loop(stop) for _ in range(self.settings.workers)))
+
+    async def _loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            job = await self.queue.claim(lease_seconds=LEASE_SECONDS)
+            if job is None:
+                await self.queue.wait(timeout=1.0)
+                continue
+            await self.handle(job)
+
+    async def handle(self, job: Job) -> None:
+        attempt = job.attempts + 1
+        try:
+            if job.kind == "scan":
+                await self.scan(job, final=attempt >= MAX_JOB_ATTEMPTS)
+            else:
+                log.error("unknown job kind %r; dropping job %s", job.kind, job.id)
+                await self.queue.fail(job.id, error=f"unknown job kind {job.kind!r}")
+                return
+        except RetryLater as exc:
+            delay = max(1.0, exc.retry_at - time.time())
+            log.warning("job %s waits %.0fs: %s", job.id, delay, exc)
+            await self.queue.retry(job.id, delay_seconds=delay, error=str(exc))
+        except GitHubError as exc:
+            if _retryable(exc) and attempt < MAX_JOB_ATTEMPTS:
+                delay = self.retry_base * 2 ** (attempt - 1)
+                log.warning("job %s failed (%s); retry in %.0fs", job.id, exc, delay)
+                await self.queue.retry(job.id, delay_seconds=delay, error=str(exc))
+            else:
+                log.error("job %s failed for good: %s", job.id, exc)
+                await self.queue.fail(job.id, error=str(exc))
+        except Exception as exc:  # a bug must not kill the worker loop
+            log.exception("job %s crashed", job.id)
+            await self.queue.fail(job.id, error=repr(exc))
+        else:
+            await self.queue.complete(job.id)
+
+    async def scan(self, job: Job, *, final: bool) -> None:
+        p: dict[str, Any] = job.payload
+        repo, head_sha = str(p["repo"]), str(p["head_sha"])
+        client = self.github.installation(int(p["installation_id"]))
+        async with client.session():
+            publisher = CheckRunPublisher(client, repo)
+            run_id, already_sent = await publisher.start(head_sha, external_id=job.id)
+            output: CheckOutput
+            try:
+                source = GitHubPullSource(client, repo, int(p["number"]), head_sha, str(p["base_sha"]))
+                result = await run_scan(source, self.analyzers, self.limits)
+                output = render(result, fail_on=self.settings.fail_on)
+            except InstallationSuspended:
+                raise
+            except GitHubError as exc:
+                if not final and _retryable(exc):
+                    raise
+                output = failure_output(str(exc))
+            except Exception as exc:
+                log.exception("scan of %s@%s crashed", repo, head_sha)
+                output = failure_output(f"internal error: {exc!r}")
+            await publisher.complete(run_id, output, already_sent=already_sent)
+
+
+def embedded_worker(settings: Settings):  # type: ignore[no-untyped-def]
+    """The `start_worker` hook for `create_app`: runs the worker in the web process."""
+    assert settings.app_id and settings.private_key
+
+    async def start(queue: JobQueue, stop: asyncio.Event) -> None:
+        github = GitHubApp(app_id=settings.app_id, private_key=settings.private_key, api_url=settings.api_url)
+        analyzers = await asyncio.to_thread(default_analyzers)
+        await Worker(queue, github, settings, analyzers).run(stop)
+
+    return start

@@ -1,0 +1,31 @@
+// js-eval-dynamic in TypeScript: casts and non-null assertions do not hide the argument.
+
+interface Formula {
+  source: string;
+}
+
+export function evaluateFormula(formula: Formula): number {
+  // ruleid: js-eval-dynamic
+  return eval(formula.source as string) as number;
+}
+
+export class Sandbox {
+  // ruleid: js-eval-dynamic
+  private readonly run = (code: string | undefined): unknown => eval(code!);
+
+  build(args: string[], body: string): Function {
+    // ruleid: js-eval-dynamic
+    return new Function(...args, body);
+  }
+
+  constant(): Function {
+    // ok: js-eval-dynamic
+    return new Function("x", "return x * 2" as string);
+  }
+}
+
+// ok: js-eval-dynamic
+const two: number = eval(<string>"1 + 1");
+
+// ok: js-eval-dynamic
+type Evaluator = { eval(input: string): unknown };
