@@ -16,7 +16,7 @@ from bot.analysis import Analyzer
 from bot.config import Settings
 from bot.github.client import GitHubApp
 from bot.github.errors import GitHubError, InstallationSuspended, RetryLater
-from bot.queue import Job, JobQueue
+from bot.queue import Job, JobNotFound, JobQueue
 from bot.report.checkrun import CheckOutput, CheckRunPublisher, failure_output, render
 from bot.scan import ScanLimits, run_scan
 from bot.sources.github_pr import GitHubPullSource
@@ -69,6 +69,13 @@ class Worker:
             await self.handle(job)
 
     async def handle(self, job: Job) -> None:
+        try:
+            await self._handle(job)
+        except JobNotFound:
+            # Our lease lapsed and the job went to someone else (or was superseded): nothing to do.
+            log.warning("job %s: lease lost before it finished", job.id)
+
+    async def _handle(self, job: Job) -> None:
         attempt = job.attempts + 1
         try:
             if job.kind == "scan":

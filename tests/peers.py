@@ -42,9 +42,7 @@ class WebhookExample(NamedTuple):
 
 def cache_dir() -> Path:
     """Where fetched peers live; shared by all checkouts so the 29 MB tarball is fetched once."""
-    root = os.environ.get("PRWARDEN_TEST_CACHE") or os.path.join(
-        os.path.expanduser("~"), ".cache", "prwarden-tests"
-    )
+    root = os.environ.get("PRWARDEN_TEST_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "prwarden-tests")
     path = Path(root)
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -71,7 +69,7 @@ def _npm_pack(spec: str, destination: Path) -> Path:
         raise RuntimeError(f"npm pack {spec} failed ({proc.returncode}): {proc.stderr.strip()}")
     try:
         filename = json.loads(proc.stdout)[0]["filename"]
-        tarball = destination / filename
+        tarball = destination / str(filename)
     except (ValueError, LookupError, TypeError):
         tarballs = sorted(destination.glob("*.tgz"))
         if len(tarballs) != 1:
@@ -137,4 +135,5 @@ def webhook_example(event: str, action: str | None = None, *, with_installation:
         raise LookupError(f"no webhook example for {event}.{action}")
     if with_installation:
         matches.sort(key=lambda payload: "installation" not in payload)
-    return json.loads(json.dumps(matches[0]))
+    copy: dict[str, Any] = json.loads(json.dumps(matches[0]))
+    return copy

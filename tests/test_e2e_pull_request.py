@@ -88,8 +88,9 @@ def many_evals(count: int) -> str:
 def annotation_batches(fake: FakeGitHub) -> list[int]:
     sizes = []
     for record in fake.requests:
-        if "/check-runs" in record.path and record.method in ("POST", "PATCH") and record.status < 300:
+        if "/check-runs" in record.path and record.method in ("POST", "PATCH") and (record.status or 500) < 300:
             sizes.append(len(((record.json or {}).get("output") or {}).get("annotations") or []))
+        assert record.status is not None or "/check-runs" not in record.path
     return sizes
 
 
@@ -120,6 +121,7 @@ def test_github_faults_still_complete_the_run_without_duplicates(fake: FakeGitHu
     lines = [a["start_line"] for a in run.annotations]
     assert sorted(lines) == list(range(1, 121)), "every annotation exactly once"
     assert len(fake.check_runs) == 1
+    assert fake.faults.pending() == 0, "every injected fault was met and survived"
 
 
 def test_a_restart_between_accept_and_run_still_completes_the_check_run(fake: FakeGitHub, tmp_path: Path) -> None:
@@ -168,3 +170,42 @@ def test_a_job_that_fails_for_good_still_completes_its_run(fake: FakeGitHub, tmp
         [run] = wait_for(lambda: completed_runs(fake), timeout=60)
     assert run.conclusion == "failure"
     assert "could not finish" in (run.summary or "") and "502" in (run.summary or "")
+
+
+def test_patchless_files_are_diffed_against_the_merge_base(fake: FakeGitHub, tmp_path: Path) -> None:
+    """GitHub omits `patch` for large diffs; the bot diffs the file itself, three-dot like GitHub."""
+    fake.max_patch_lines = 5
+    repo = fake.create_repo("octo-org/big", installation_id=INSTALLATION)
+    repo.commit({"big.js": "eval(untouched);\nconst a = 1;\n"}, branch="main", message="base")
+    repo.branch("feature", "main")
+    added = "".join(f"const v{i} = {i};\n" for i in range(10)) + "eval(added);\n"
+    repo.commit({"big.js": "eval(untouched);\nconst a = 1;\n" + added}, branch="feature", message="grow")
+    # The base branch moves on after the branch point: its change is not part of the PR.
+    repo.commit({"big.js": "const moved = 0;\nconst a = 1;\n"}, branch="main", message="main moves")
+    pr = repo.open_pull(base="main", head="feature")
+    with BotServer(settings_for(fake, tmp_path / "data")) as bot:
+        fake.deliver(bot.webhook_url, "pull_request", fake.pull_request_payload(repo, pr, installation_id=INSTALLATION), SECRET)
+        [run] = wait_for(lambda: completed_runs(fake))
+    files = [r for r in fake.requests if r.path.endswith("/files") and r.status == 200]
+    assert files, "the PR files were listed"
+    assert [a["start_line"] for a in run.annotations] == [13]
+
+
+def test_a_capped_file_list_makes_a_partial_scan(fake: FakeGitHub, tmp_path: Path) -> None:
+    fake.max_pr_files = 3  # GitHub's cap is 3000; the fake lets the test hit it with 5 files
+    repo, pr = pull_with(fake, {"README.md": "x\n"}, {f"src/f{i}.js": f"eval(x{i});\n" for i in range(5)})
+    with BotServer(settings_for(fake, tmp_path / "data")) as bot:
+        fake.deliver(bot.webhook_url, "pull_request", fake.pull_request_payload(repo, pr, installation_id=INSTALLATION), SECRET)
+        [run] = wait_for(lambda: completed_runs(fake))
+    assert "partial scan" in (run.title or "")
+    assert "listed 3 of the 5 changed files" in (run.summary or "")
+    assert len(run.annotations) == 3
+
+
+def test_binary_files_are_reported_as_not_scanned(fake: FakeGitHub, tmp_path: Path) -> None:
+    repo, pr = pull_with(fake, {"README.md": "x\n"}, {"src/blob.js": "\0\x01eval(x)\0", "src/ok.js": "eval(y);\n"})
+    with BotServer(settings_for(fake, tmp_path / "data")) as bot:
+        fake.deliver(bot.webhook_url, "pull_request", fake.pull_request_payload(repo, pr, installation_id=INSTALLATION), SECRET)
+        [run] = wait_for(lambda: completed_runs(fake))
+    assert "`src/blob.js`: binary file: not scanned" in (run.summary or "")
+    assert [(a["path"], a["start_line"]) for a in run.annotations] == [("src/ok.js", 1)]

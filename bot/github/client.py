@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 from githubkit import GitHub
 from githubkit.auth import AppAuthStrategy
+from githubkit.cache import MemCacheStrategy
 from githubkit.exception import RequestError, RequestFailed, RequestTimeout
 
 from bot.github.auth import InstallationToken, InstallationTokens, parse_expires_at
@@ -66,6 +67,9 @@ class GitHubApp:
             http_cache=False,
             auto_retry=False,
             timeout=timeout,
+            # githubkit's default cache is process-wide and keyed by App id only: a JWT signed
+            # with another key for the same id (key rotation, tests) would be reused.
+            cache_strategy=MemCacheStrategy(),
         )
         self._plain = GitHub(base_url=self.api_url + "/", http_cache=False, auto_retry=False, timeout=timeout)
         self.tokens = InstallationTokens(self._mint)

@@ -125,7 +125,12 @@ def _resolve(results: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
 
 
 class SQLiteQueue(JobQueue):
-    """JobQueue on one SQLite file, written by one group-committing thread."""
+    """JobQueue on one SQLite file, written by one group-committing thread.
+
+    Opening blocks briefly (schema, WAL switch, owner lock file), so open at startup, not per
+    request. All coroutines of one instance must run on one event loop at a time; ``clock`` is
+    injectable so tests can move time for leases, retries and delivery retention.
+    """
 
     def __init__(
         self,
@@ -421,8 +426,6 @@ class SQLiteQueue(JobQueue):
                     results.append((fut, True, op(conn, now, *args)))
                 except QueueError as exc:  # raised before the op wrote anything
                     results.append((fut, False, exc))
-            for (_o, _a, lp, _f), res in zip(batch, results): lp.call_soon_threadsafe(_resolve, [res])
-            time.sleep(0.001)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:

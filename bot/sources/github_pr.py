@@ -26,7 +26,8 @@ class GitHubPullSource(Source):
         self._merge_base: str | None = None
 
     async def changes(self) -> ChangeSet:
-        entries = await self.client.paginate(f"/repos/{self.repo}/pulls/{self.number}/files")
+        pull = await self.client.json("GET", f"/repos/{self.repo}/pulls/{self.number}")
+        entries = await self.client.paginate(f"/repos/{self.repo}/pulls/{self.number}/files", limit=MAX_PR_FILES)
         files: list[ChangedFile] = []
         notices: list[Notice] = []
         for entry in entries:
@@ -35,10 +36,15 @@ class GitHubPullSource(Source):
                 files.append(changed)
             if notice:
                 notices.append(notice)
-        partial = len(entries) >= MAX_PR_FILES
+        total = int(pull.get("changed_files") or 0)
+        partial = len(entries) < total or len(entries) >= MAX_PR_FILES
         if partial:
             notices.append(
-                Notice(NoticeKind.PARTIAL, f"GitHub lists only the first {MAX_PR_FILES} files of a pull request; the rest were not scanned.")
+                Notice(
+                    NoticeKind.PARTIAL,
+                    f"GitHub listed {len(entries)} of the {max(total, len(entries))} changed files "
+                    "(it lists at most the first 3000); the rest were not scanned.",
+                )
             )
         return ChangeSet(tuple(files), tuple(notices), partial)
 

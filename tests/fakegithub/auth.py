@@ -56,7 +56,7 @@ def generate_private_key_pem() -> tuple[str, rsa.RSAPublicKey]:
 
 def format_timestamp(epoch: float) -> str:
     """``YYYY-MM-DDTHH:MM:SSZ``: GitHub's format, which githubkit parses with strptime."""
-    return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).strftime(limits.TIMESTAMP_FORMAT)
+    return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).strftime(limits.TIMESTAMP_FORMAT)
 
 
 def encode_jwt(claims: dict[str, Any], private_key_pem: str) -> str:

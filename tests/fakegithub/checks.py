@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import limits
-from .errors import ApiError, invalid_request, validation_failed
+from .errors import invalid_request, validation_failed
 
 _ANNOTATION_KEYS = (
     "path",
@@ -65,7 +65,9 @@ def validate_check_run_body(body: dict[str, Any], *, creating: bool) -> None:
     if status is not None and status not in limits.CHECK_STATUSES:
         raise invalid_request(f"For 'status', {status!r} is not one of {list(limits.CHECK_STATUSES)}.")
     if conclusion == limits.CHECK_CONCLUSION_ONLY_GITHUB:
-        raise validation_failed("CheckRun", "conclusion", "Conclusion can't be set to stale. Only GitHub can set it.", "invalid")
+        raise validation_failed(
+            "CheckRun", "conclusion", "Conclusion can't be set to stale. Only GitHub can set it.", "invalid"
+        )
     if conclusion is not None and conclusion not in limits.CHECK_CONCLUSIONS:
         raise invalid_request(f"For 'conclusion', {conclusion!r} is not one of {list(limits.CHECK_CONCLUSIONS)}.")
     if conclusion is None and (status == "completed" or body.get("completed_at") is not None):
@@ -82,7 +84,7 @@ def validate_check_run_body(body: dict[str, Any], *, creating: bool) -> None:
 
 def _validate_output(output: dict[str, Any]) -> None:
     if not output.get("title"):
-        raise invalid_request("\"title\" wasn't supplied.")
+        raise invalid_request('"title" wasn\'t supplied.')
     for name in ("summary", "text"):
         value = output.get(name)
         if isinstance(value, str) and _utf8_len(value) > limits.CHECK_OUTPUT_MAX_BYTES:
@@ -103,7 +105,7 @@ def _validate_annotation(index: int, annotation: dict[str, Any]) -> None:
     where = f"output.annotations[{index}]"
     for key in ("path", "start_line", "end_line", "annotation_level", "message"):
         if annotation.get(key) in (None, ""):
-            raise invalid_request(f"\"{key}\" wasn't supplied. ({where})")
+            raise invalid_request(f'"{key}" wasn\'t supplied. ({where})')
     start, end = annotation["start_line"], annotation["end_line"]
     if not isinstance(start, int) or not isinstance(end, int) or start < 1 or end < start:
         raise validation_failed("CheckRun", "annotations", f"{where}: start_line must be >= 1 and <= end_line")
@@ -115,12 +117,16 @@ def _validate_annotation(index: int, annotation: dict[str, Any]) -> None:
     has_columns = annotation.get("start_column") is not None or annotation.get("end_column") is not None
     if has_columns and start != end:
         raise validation_failed(
-            "CheckRun", "annotations", f"{where}: start_column and end_column may only be used when start_line == end_line"
+            "CheckRun",
+            "annotations",
+            f"{where}: start_column and end_column may only be used when start_line == end_line",
         )
     title = annotation.get("title")
     if isinstance(title, str) and len(title) > limits.CHECK_ANNOTATION_TITLE_MAX_CHARS:
         raise validation_failed(
-            "CheckRun", "annotations", f"{where}: title is too long (maximum is {limits.CHECK_ANNOTATION_TITLE_MAX_CHARS} characters)"
+            "CheckRun",
+            "annotations",
+            f"{where}: title is too long (maximum is {limits.CHECK_ANNOTATION_TITLE_MAX_CHARS} characters)",
         )
     for key, cap in (
         ("message", limits.CHECK_ANNOTATION_MESSAGE_MAX_BYTES),
@@ -142,7 +148,7 @@ def _validate_actions(actions: list[dict[str, Any]]) -> None:
         ):
             value = action.get(key)
             if not isinstance(value, str) or not value:
-                raise invalid_request(f"\"{key}\" wasn't supplied. (actions[{index}])")
+                raise invalid_request(f'"{key}" wasn\'t supplied. (actions[{index}])')
             if len(value) > cap:
                 raise validation_failed(
                     "CheckRun", "actions", f"actions[{index}].{key} is too long (maximum is {cap} characters)"
@@ -176,7 +182,9 @@ def apply_body(run: CheckRunState, body: dict[str, Any], now_iso: str) -> None:
     run.bodies.append(body)
 
 
-def check_run_json(run: CheckRunState, base_url: str, pull_requests: list[dict[str, Any]]) -> dict[str, Any]:
+def check_run_json(
+    run: CheckRunState, base_url: str, pull_requests: list[dict[str, Any]], app: dict[str, Any]
+) -> dict[str, Any]:
     """The check-run object as GitHub returns it."""
     api = f"{base_url}/repos/{run.repo}/check-runs/{run.id}"
     return {
@@ -200,7 +208,7 @@ def check_run_json(run: CheckRunState, base_url: str, pull_requests: list[dict[s
         },
         "name": run.name,
         "check_suite": {"id": run.check_suite_id},
-        "app": {"id": run.app_id, "slug": run.app_slug, "node_id": f"A_fake{run.app_id}", "name": run.app_slug},
+        "app": app,
         "pull_requests": pull_requests,
     }
 
@@ -222,7 +230,9 @@ class CheckStore:
         self._next_suite = 5000000001
         self.lock = threading.RLock()
 
-    def new_run(self, *, repo: str, repo_id: int, head_sha: str, name: str, app_id: int, app_slug: str) -> CheckRunState:
+    def new_run(
+        self, *, repo: str, repo_id: int, head_sha: str, name: str, app_id: int, app_slug: str
+    ) -> CheckRunState:
         with self.lock:
             suite_key = (repo_id, head_sha, app_id)
             if suite_key not in self._suites:  # GitHub auto-creates the suite

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -17,6 +18,9 @@ from .auth import Installation, InstallationToken, JwtPolicy, TokenStore
 from .checks import CheckRunState, CheckStore
 from .faults import Fault, FaultPlan
 from .git import FileDiff, GitRepo
+
+if TYPE_CHECKING:
+    from .server import ServerThread
 
 
 @dataclass
@@ -49,7 +53,7 @@ class PullStats:
 class FakePull:
     """A pull request between two branches of a FakeRepo; SHAs are read live from the branches."""
 
-    repo: FakeRepo
+    repo: FakeRepo = field(repr=False)
     number: int
     base: str
     head: str
@@ -81,16 +85,16 @@ class FakePull:
 class FakeRepo:
     """A repository backed by a real bare git repository under the fake's temp dir."""
 
-    fake: FakeGitHub
+    fake: FakeGitHub = field(repr=False)
     full_name: str
     id: int
     installation_id: int | None
-    git: GitRepo
+    git: GitRepo = field(repr=False)
     owner_id: int
     default_branch: str = "main"
     private: bool = True
-    pulls: dict[int, FakePull] = field(default_factory=dict)
-    _diff_cache: dict[tuple[str, str], list[FileDiff]] = field(default_factory=dict)
+    pulls: dict[int, FakePull] = field(default_factory=dict, repr=False)
+    _diff_cache: dict[tuple[str, str], list[FileDiff]] = field(default_factory=dict, repr=False)
 
     @property
     def owner(self) -> str:
@@ -139,7 +143,12 @@ class FakeRepo:
         return self.git.create_branch(name, from_ref or self.default_branch)
 
     def rename(
-        self, old: str, new: str, branch: str | None = None, message: str | None = None, content: str | bytes | None = None
+        self,
+        old: str,
+        new: str,
+        branch: str | None = None,
+        message: str | None = None,
+        content: str | bytes | None = None,
     ) -> str:
         """Rename ``old`` to ``new`` (optionally rewriting its content) in one commit."""
         files: dict[str, str | bytes | None] = {new: content} if content is not None else {}
@@ -156,10 +165,13 @@ class FakeRepo:
         draft: bool = False,
     ) -> FakePull:
         """Open a PR; both branches must exist."""
-        self.head(base), self.head(head)
+        for branch in (base, head):
+            self.head(branch)  # raises KeyError for a missing branch
         number = number if number is not None else self.fake._next_issue_number(self)
         now = auth.format_timestamp(self.fake.now())
-        pr = FakePull(self, number, base, head, self.fake._next_id(), title, body, draft, created_at=now, updated_at=now)
+        pr = FakePull(
+            self, number, base, head, self.fake._next_id(), title, body, draft, created_at=now, updated_at=now
+        )
         self.pulls[number] = pr
         return pr
 
@@ -169,10 +181,14 @@ class FakeRepo:
 
     def pull_diff(self, pr: FakePull) -> list[FileDiff]:
         """Three-dot diff of the PR (merge base .. head), cached per SHA pair."""
-        key = (pr.base_sha, pr.head_sha)
+        return self.three_dot_diff(pr.base_sha, pr.head_sha)
+
+    def three_dot_diff(self, base_sha: str, head_sha: str) -> list[FileDiff]:
+        """``git diff base...head``: merge base of the two .. head, cached per SHA pair."""
+        key = (base_sha, head_sha)
         cached = self._diff_cache.get(key)
         if cached is None:
-            cached = self.git.diff(self.merge_base(pr), pr.head_sha)
+            cached = self.git.diff(self.git.merge_base(base_sha, head_sha) or base_sha, head_sha)
             self._diff_cache[key] = cached
         return cached
 
@@ -224,6 +240,8 @@ class FakeGitHub:
         self.validation_errors: list[str] = []
         self.response_violations: list[str] = []
         self.server_errors: list[str] = []
+        #: "METHOD path" of requests to endpoints the fake does not implement (answered 404).
+        self.unhandled: list[str] = []
         self.deliveries: list[dict[str, Any]] = []
         # State.
         self.installations: dict[int, Installation] = {}
@@ -234,7 +252,7 @@ class FakeGitHub:
         self.lock = threading.RLock()
         self._ids = 700000000
         self._issue_numbers: dict[int, int] = {}
-        self._server: Any = None
+        self._server: ServerThread | None = None
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> FakeGitHub:
@@ -341,10 +359,16 @@ class FakeGitHub:
         return next((r for r in self.repos.values() if r.id == repo_id), None)
 
     # ----------------------------------------------------------------- auth helpers
-    def make_jwt(self, *, iat_offset: int = -60, lifetime: int = 600, iss: int | str | None = None, **extra: Any) -> str:
+    def make_jwt(
+        self, *, iat_offset: int = -60, lifetime: int = 600, iss: int | str | None = None, **extra: Any
+    ) -> str:
         """A JWT signed with the app key (defaults like githubkit: iat=now-60, exp=iat+600)."""
         now = int(self.now())
-        claims = {"iat": now + iat_offset, "exp": now + iat_offset + lifetime, "iss": iss if iss is not None else self.app_id}
+        claims = {
+            "iat": now + iat_offset,
+            "exp": now + iat_offset + lifetime,
+            "iss": iss if iss is not None else self.app_id,
+        }
         claims.update(extra)
         return auth.encode_jwt(claims, self.private_key_pem)
 
@@ -401,7 +425,10 @@ class FakeGitHub:
 
     # ----------------------------------------------------------------- faults
     def inject(self, method: str, path_regex: str, *faults: Fault) -> None:
-        """Queue faults for requests whose method (or "*") and whole path match; one per request."""
+        """Queue faults for requests with this method (or "*") whose path ``re.search``-matches.
+
+        Each matching request consumes one fault, in order; afterwards service is normal.
+        """
         self.faults.add(method, path_regex, faults)
 
     # ----------------------------------------------------------------- webhooks
@@ -430,10 +457,9 @@ class FakeGitHub:
 
     # ----------------------------------------------------------------- inspection
     def requests_to(self, method: str, path_regex: str) -> list[RecordedRequest]:
-        import re
-
+        """Recorded requests with this method whose path ``re.search``-matches ``path_regex``."""
         pattern = re.compile(path_regex)
-        return [r for r in self.requests if r.method == method.upper() and pattern.fullmatch(r.path)]
+        return [r for r in self.requests if r.method == method.upper() and pattern.search(r.path)]
 
     def clear_records(self) -> None:
         """Forget recorded requests and violations (state such as repos and runs is kept)."""
@@ -442,4 +468,5 @@ class FakeGitHub:
         self.validation_errors.clear()
         self.response_violations.clear()
         self.server_errors.clear()
+        self.unhandled.clear()
         self.deliveries.clear()

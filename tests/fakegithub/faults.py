@@ -1,8 +1,11 @@
-"""Fault injection: scripted failures consumed one per matching request, in order.
+r"""Fault injection: scripted failures consumed one per matching request, in order.
 
 Why: the bot's resilience (retries, back-off, re-minting, timeouts) can only be tested if the
-server misbehaves on cue.  ``fake.inject("POST", r"/repos/.*/check-runs", Fault.status(502),
+server misbehaves on cue.  ``fake.inject("GET", r"/pulls/\d+/files", Fault.status(502),
 Fault.status(502))`` fails the next two matching requests and then serves normally.
+
+Patterns are applied with ``re.search`` to the request path without the query string, after
+``/repositories/{id}/...`` aliases are rewritten to ``/repos/{owner}/{repo}/...``.
 """
 
 from __future__ import annotations
@@ -29,7 +32,10 @@ _REASONS = {
     500: "Server Error",
     502: "Server Error",
     503: "Service Unavailable",
-    504: "We couldn't respond to your request in time. Sorry about that. Please try resubmitting your request and contact us if the problem persists.",
+    504: (
+        "We couldn't respond to your request in time. Sorry about that. Please try resubmitting your request "
+        "and contact us if the problem persists."
+    ),
 }
 
 
@@ -75,7 +81,7 @@ class Fault:
         """Invalidate the presented installation token and answer 401 Bad credentials."""
         return cls("revoke_token", status_code=401)
 
-    def default_body(self) -> dict[str, Any]:
+    def default_body(self) -> Any:
         if self.json is not None:
             return self.json
         return {"message": _REASONS.get(self.status_code, "Error"), "documentation_url": "https://docs.github.com/rest"}
@@ -102,10 +108,10 @@ class FaultPlan:
             self._rules.append(_Rule(method.upper(), re.compile(path_regex), list(faults)))
 
     def take(self, method: str, path: str) -> Fault | None:
-        """Consume the next fault for ``METHOD path`` (``path_regex`` must match the whole path)."""
+        """Consume the next fault for ``METHOD path`` (``re.search``: anchor with ``^``/``$`` for exact)."""
         with self._lock:
             for rule in self._rules:
-                if rule.faults and rule.method in ("*", method.upper()) and rule.pattern.fullmatch(path):
+                if rule.faults and rule.method in ("*", method.upper()) and rule.pattern.search(path):
                     return rule.faults.pop(0)
         return None
 

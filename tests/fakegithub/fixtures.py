@@ -22,8 +22,9 @@ def github_openapi() -> openapi.OpenAPIDescription:
 
 
 @pytest.fixture
-def fake_github(tmp_path: Path, github_openapi: openapi.OpenAPIDescription) -> Iterator[FakeGitHub]:
+def fake_github(tmp_path: Path) -> Iterator[FakeGitHub]:
     """A started FakeGitHub (app id 4242); fails the test if the fake itself misbehaved."""
+    openapi.description()  # prepared once per process; done here so no request pays for it
     fake = FakeGitHub(app_id=4242, tmp_path=tmp_path / "fakegithub")
     fake.start()
     try:

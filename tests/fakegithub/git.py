@@ -13,6 +13,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 #: Identity for the commits tests create, so committing works on any machine/CI user.
@@ -74,6 +75,27 @@ class FileDiff:
     patch: str | None
 
 
+@dataclass(frozen=True)
+class GitIdent:
+    """An author or committer line of a commit object; ``date`` is UTC ``YYYY-MM-DDTHH:MM:SSZ``."""
+
+    name: str
+    email: str
+    date: str
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """A commit object as git stores it (what GitHub's ``commit`` JSON is built from)."""
+
+    sha: str
+    tree: str
+    parents: tuple[str, ...]
+    author: GitIdent
+    committer: GitIdent
+    message: str
+
+
 class GitRepo:
     """A bare repository plus the few plumbing operations the fake needs."""
 
@@ -129,11 +151,13 @@ class GitRepo:
         with self._lock:
             self._clock += 1
             stamp = f"{self._clock} +0000"
+            author = f"{GIT_IDENTITY['GIT_AUTHOR_NAME']} <{GIT_IDENTITY['GIT_AUTHOR_EMAIL']}> {stamp}"
+            committer = f"{GIT_IDENTITY['GIT_COMMITTER_NAME']} <{GIT_IDENTITY['GIT_COMMITTER_EMAIL']}> {stamp}"
             msg = message.encode()
             chunks: list[bytes] = [
                 f"commit refs/heads/{branch}\n".encode(),
-                f"author {GIT_IDENTITY['GIT_AUTHOR_NAME']} <{GIT_IDENTITY['GIT_AUTHOR_EMAIL']}> {stamp}\n".encode(),
-                f"committer {GIT_IDENTITY['GIT_COMMITTER_NAME']} <{GIT_IDENTITY['GIT_COMMITTER_EMAIL']}> {stamp}\n".encode(),
+                f"author {author}\n".encode(),
+                f"committer {committer}\n".encode(),
                 f"data {len(msg)}\n".encode(),
                 msg + b"\n",
             ]
@@ -159,8 +183,37 @@ class GitRepo:
         out = self.run("merge-base", a, b, check=False).decode().strip()
         return out or None
 
+    def rev_list(self, spec: str, *, reverse: bool = False) -> list[str]:
+        """Commit SHAs of ``spec`` (e.g. ``base..head``), newest first unless ``reverse``."""
+        args = ["rev-list", *(["--reverse"] if reverse else []), "--end-of-options", spec]
+        return self.run(*args).decode().split()
+
+    def count(self, spec: str) -> int:
+        return int(self.run("rev-list", "--count", "--end-of-options", spec).decode().strip())
+
+    def commit_infos(self, shas: list[str]) -> list[CommitInfo]:
+        """Read many commit objects with one ``git cat-file --batch``."""
+        if not shas:
+            return []
+        out = self.run("cat-file", "--batch", input="".join(f"{sha}\n" for sha in shas).encode())
+        infos: list[CommitInfo] = []
+        pos = 0
+        for _ in shas:
+            eol = out.index(b"\n", pos)
+            sha, kind, size = out[pos:eol].decode().split()
+            if kind != "commit":
+                raise GitError(f"{sha} is a {kind}, not a commit")
+            start = eol + 1
+            infos.append(_parse_commit(sha, out[start : start + int(size)]))
+            pos = start + int(size) + 1  # object content is followed by a newline
+        return infos
+
+    def commit_info(self, sha: str) -> CommitInfo:
+        return self.commit_infos([sha])[0]
+
     def is_commit(self, sha: str) -> bool:
-        return self.run("cat-file", "-e", f"{sha}^{{commit}}", check=False) == b"" and self.resolve(sha) == sha
+        """True only for the full SHA of a commit in this repository."""
+        return self.resolve(sha) == sha
 
     def object_type(self, spec: str) -> str | None:
         out = self.run("cat-file", "-t", "--end-of-options", spec, check=False).decode().strip()
@@ -200,10 +253,39 @@ class GitRepo:
         if len(patches) != len(changes):
             raise GitError(f"diff parse mismatch: {len(changes)} raw entries vs {len(patches)} patches")
         diffs = []
-        for change, stats, chunk in zip(changes, numstat, patches):
+        for change, stats, chunk in zip(changes, numstat, patches, strict=True):
             additions, deletions, binary = stats
             diffs.append(FileDiff(change, additions, deletions, binary, None if binary else _hunks_only(chunk)))
         return diffs
+
+
+def _parse_ident(value: str) -> GitIdent:
+    """``Name <email> 1700000000 +0200`` -> GitIdent with the date in UTC."""
+    ident, stamp, _tz = value.rsplit(" ", 2)
+    lt = ident.rfind(" <")
+    name, email = (ident[:lt], ident[lt + 2 :].rstrip(">")) if lt >= 0 else (ident, "")
+    date = datetime.fromtimestamp(int(stamp), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return GitIdent(name, email, date)
+
+
+def _parse_commit(sha: str, raw: bytes) -> CommitInfo:
+    """Parse a raw commit object (headers, blank line, message); continuation lines are skipped."""
+    head, _, message = raw.partition(b"\n\n")
+    headers: list[tuple[str, str]] = []
+    for line in head.decode("utf-8", errors="replace").split("\n"):
+        if line.startswith(" ") and headers:
+            continue  # e.g. the body of a multi-line ``gpgsig`` header
+        key, _, value = line.partition(" ")
+        headers.append((key, value))
+    fields = dict(headers)
+    return CommitInfo(
+        sha=sha,
+        tree=fields["tree"],
+        parents=tuple(value for key, value in headers if key == "parent"),
+        author=_parse_ident(fields["author"]),
+        committer=_parse_ident(fields["committer"]),
+        message=message.decode("utf-8", errors="replace"),
+    )
 
 
 def _parse_raw(out: bytes) -> list[RawChange]:

@@ -46,6 +46,16 @@ PR_FILES_MAX = 3000
 #: Undocumented threshold beyond which GitHub omits ``patch`` (facts §4.1: UNCERTAIN).
 PR_FILE_PATCH_MAX_CHANGED_LINES = 3000
 
+#: The diff media type on ``GET /pulls/{n}`` answers 406 ``too_large`` beyond these (facts §4.1).
+PR_DIFF_MAX_FILES = 300
+PR_DIFF_MAX_LINES = 20000
+
+# --- Compare two commits (REST docs "Compare two commits") ---
+#: Without ``page``/``per_page`` the list holds at most 250 commits, ending with the newest.
+COMPARE_MAX_COMMITS = 250
+#: ``files`` lists at most 300 changed files for the whole comparison (first page only).
+COMPARE_MAX_FILES = 300
+
 # --- Contents / blobs (REST docs "Get repository content", "Get a blob"; facts §4.2) ---
 CONTENTS_FULL_FEATURE_MAX_BYTES = 1024 * 1024  # <= 1 MB: base64 content in JSON
 CONTENTS_MAX_BYTES = 100 * 1024 * 1024  # 1-100 MB: raw/object only; > 100 MB unsupported

@@ -237,9 +237,7 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
-async def _send_json(
-    send: Send, status: int, payload: Any, headers: dict[str, str], record: RecordedRequest
-) -> None:
+async def _send_json(send: Send, status: int, payload: Any, headers: dict[str, str], record: RecordedRequest) -> None:
     record.status = status
     data = json.dumps(payload).encode()
     raw_headers = [(k.encode(), v.encode()) for k, v in headers.items() if k.lower() != "content-type"]

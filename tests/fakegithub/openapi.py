@@ -54,13 +54,20 @@ def _translate_nullable(node: Any) -> Any:
     return {"anyOf": [out, {"type": "null"}]}
 
 
+def _escape(token: str) -> str:
+    """JSON-pointer escaping of one reference token (RFC 6901)."""
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+_MULTI_SEGMENT = frozenset({"{path}", "{basehead}"})
+
+
 def _template_regex(template: str) -> re.Pattern[str]:
     parts = re.split(r"(\{[^}]+\})", template)
     pattern = "".join(
-        # ``{path}`` (file paths) may span slashes; every other parameter is one segment.
-        ("(.+)" if part == "{path}" else "([^/]+)")
-        if part.startswith("{")
-        else re.escape(part)
+        # ``{path}`` (file paths) and ``{basehead}`` (``a/b...c/d``) may span slashes (GitHub marks
+        # them ``x-multi-segment``); every other parameter is one segment.
+        ("(.+)" if part in _MULTI_SEGMENT else "([^/]+)") if part.startswith("{") else re.escape(part)
         for part in parts
     )
     return re.compile(pattern + r"\Z")
@@ -83,9 +90,7 @@ class OpenAPIDescription:
     def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
         self.version: str = document.get("info", {}).get("version", "?")
-        resource = referencing.Resource.from_contents(
-            document, default_specification=referencing.jsonschema.DRAFT4
-        )
+        resource = referencing.Resource.from_contents(document, default_specification=referencing.jsonschema.DRAFT4)
         self._registry: referencing.Registry = referencing.Registry().with_resource(DOCUMENT_URI, resource)
         self._routes: list[tuple[int, re.Pattern[str], dict[str, Operation]]] = []
         for template, item in document["paths"].items():
@@ -97,10 +102,7 @@ class OpenAPIDescription:
                 body = op.get("requestBody") or {}
                 pointer = None
                 if "application/json" in body.get("content", {}):
-                    pointer = "/paths/%s/%s/requestBody/content/application~1json/schema" % (
-                        template.replace("~", "~0").replace("/", "~1"),
-                        method,
-                    )
+                    pointer = f"/paths/{_escape(template)}/{method}/requestBody/content/application~1json/schema"
                 operations[method.upper()] = Operation(
                     method.upper(), template, op.get("operationId", ""), pointer, bool(body.get("required"))
                 )
@@ -140,16 +142,11 @@ class OpenAPIDescription:
         assert best is not None
         return [describe_error(best)] + [describe_error(e) for e in errors if e is not best]
 
-
     def response_schema_pointer(self, operation: Operation, status: int) -> str | None:
         """Pointer to the JSON schema of ``operation``'s ``status`` response, if documented."""
         item = self.document["paths"][operation.template][operation.method.lower()]
         response = item.get("responses", {}).get(str(status))
-        pointer = "/paths/%s/%s/responses/%d" % (
-            operation.template.replace("~", "~0").replace("/", "~1"),
-            operation.method.lower(),
-            status,
-        )
+        pointer = f"/paths/{_escape(operation.template)}/{operation.method.lower()}/responses/{status}"
         if response is None:
             return None
         if "$ref" in response:
@@ -172,14 +169,21 @@ class OpenAPIDescription:
         errors = sorted(self._validator(pointer).iter_errors(body), key=jsonschema.exceptions.relevance)
         return [describe_error(error) for error in errors[:5]]
 
+    def validate_webhook(self, event: str, action: str | None, payload: Any) -> list[str]:
+        """Check a webhook payload against GitHub's documented schema for ``event.action``."""
+        key = event.replace("_", "-") + (f"-{action.replace('_', '-')}" if action else "")
+        if key not in self.document.get("x-webhooks", {}):
+            return [f"no webhook schema named {key!r}"]
+        pointer = f"/x-webhooks/{_escape(key)}/post/requestBody/content/application~1json/schema"
+        errors = sorted(self._validator(pointer).iter_errors(payload), key=jsonschema.exceptions.relevance)
+        return [describe_error(error) for error in errors[:5]]
+
 
 def describe_error(error: jsonschema.ValidationError) -> str:
     """Phrase a schema error like GitHub does: ``For 'properties/x', ... .``"""
     where = "/".join(str(part) for part in error.absolute_path)
     if error.validator == "required":
-        return f"{error.message.split(' is a required')[0]} wasn't supplied." + (
-            f" (at '{where}')" if where else ""
-        )
+        return f"{error.message.split(' is a required')[0]} wasn't supplied." + (f" (at '{where}')" if where else "")
     if where:
         return f"For '{where}', {error.message}."
     return f"{error.message}."
@@ -191,8 +195,8 @@ def description() -> OpenAPIDescription:
     with open(peers.openapi_description_path(), encoding="utf-8") as handle:
         raw = json.load(handle)
     prepared = dict(raw)
-    # Only ``paths`` and ``components`` hold schemas that request bodies can reach.
+    # Only ``paths``, ``components`` and ``x-webhooks`` hold schemas.
     prepared["paths"] = _translate_nullable(raw["paths"])
     prepared["components"] = _translate_nullable(raw["components"])
-    prepared.pop("x-webhooks", None)
+    prepared["x-webhooks"] = _translate_nullable(raw.get("x-webhooks", {}))
     return OpenAPIDescription(prepared)

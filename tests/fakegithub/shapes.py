@@ -16,6 +16,7 @@ from tests import peers
 
 if TYPE_CHECKING:
     from .fake import FakeGitHub, FakePull, FakeRepo
+    from .git import CommitInfo, GitIdent
 
 _EXAMPLE_OWNER = "Codertocat"
 _EXAMPLE_NAME = "Hello-World"
@@ -44,7 +45,7 @@ def _rewrite(template: str, base_url: str, owner: str, name: str | None) -> Any:
 
 def user_json(base_url: str, login: str, user_id: int, kind: str = "User") -> dict[str, Any]:
     """A ``simple-user`` object."""
-    user = _rewrite(_templates()[1], base_url, login, None)
+    user: dict[str, Any] = _rewrite(_templates()[1], base_url, login, None)
     user.update({"login": login, "id": user_id, "node_id": f"U_fake{user_id}", "type": kind})
     user["avatar_url"] = f"{base_url}/avatars/u/{user_id}?v=4"
     return user
@@ -52,7 +53,7 @@ def user_json(base_url: str, login: str, user_id: int, kind: str = "User") -> di
 
 def repository_json(fake: FakeGitHub, repo: FakeRepo) -> dict[str, Any]:
     """A ``repository`` object for ``repo`` as the fake serves it."""
-    data = _rewrite(_templates()[0], fake.url, repo.owner, repo.name)
+    data: dict[str, Any] = _rewrite(_templates()[0], fake.url, repo.owner, repo.name)
     data.update(
         {
             "id": repo.id,
@@ -64,6 +65,7 @@ def repository_json(fake: FakeGitHub, repo: FakeRepo) -> dict[str, Any]:
             "default_branch": repo.default_branch,
             "master_branch": repo.default_branch,
             "fork": False,
+            "has_discussions": False,
             "owner": user_json(fake.url, repo.owner, repo.owner_id, "Organization"),
         }
     )
@@ -146,6 +148,49 @@ def pull_request_json(fake: FakeGitHub, repo: FakeRepo, pr: FakePull) -> dict[st
     }
 
 
+def commit_json(fake: FakeGitHub, repo: FakeRepo, sha: str, info: CommitInfo | None = None) -> dict[str, Any]:
+    """A ``commit`` object for ``sha``, read from the repository's git objects.
+
+    The fake links no commit to a GitHub account, so ``author``/``committer`` are null (as
+    GitHub sends them for emails it cannot match to a user); commits are unsigned.
+    """
+    info = info or repo.git.commit_info(sha)
+    api = f"{fake.url}/repos/{repo.full_name}"
+    web = f"{fake.url}/{repo.full_name}"
+
+    def ident(person: GitIdent) -> dict[str, str]:
+        return {"name": person.name, "email": person.email, "date": person.date}
+
+    return {
+        "sha": info.sha,
+        "node_id": f"C_fake{info.sha}",
+        "url": f"{api}/commits/{info.sha}",
+        "html_url": f"{web}/commit/{info.sha}",
+        "comments_url": f"{api}/commits/{info.sha}/comments",
+        "commit": {
+            "url": f"{api}/git/commits/{info.sha}",
+            "author": ident(info.author),
+            "committer": ident(info.committer),
+            "message": info.message,
+            "comment_count": 0,
+            "tree": {"sha": info.tree, "url": f"{api}/git/trees/{info.tree}"},
+            "verification": {
+                "verified": False,
+                "reason": "unsigned",
+                "signature": None,
+                "payload": None,
+                "verified_at": None,
+            },
+        },
+        "author": None,
+        "committer": None,
+        "parents": [
+            {"sha": parent, "url": f"{api}/commits/{parent}", "html_url": f"{web}/commit/{parent}"}
+            for parent in info.parents
+        ],
+    }
+
+
 def pull_request_simple_json(fake: FakeGitHub, repo: FakeRepo, pr: FakePull) -> dict[str, Any]:
     """The minimal PR reference embedded in check runs (``pull-request-minimal``)."""
     mini_repo = {"id": repo.id, "url": f"{fake.url}/repos/{repo.full_name}", "name": repo.name}
@@ -155,4 +200,27 @@ def pull_request_simple_json(fake: FakeGitHub, repo: FakeRepo, pr: FakePull) -> 
         "number": pr.number,
         "head": {"ref": pr.head, "sha": pr.head_sha, "repo": mini_repo},
         "base": {"ref": pr.base, "sha": pr.base_sha, "repo": mini_repo},
+    }
+
+
+def app_json(
+    base_url: str, app_id: int, slug: str, name: str, client_id: str, installations: int = 1
+) -> dict[str, Any]:
+    """The ``integration`` object (``GET /app``, and ``app`` inside check runs)."""
+    created = "2024-01-01T00:00:00Z"
+    return {
+        "id": app_id,
+        "slug": slug,
+        "client_id": client_id,
+        "node_id": f"A_fake{app_id}",
+        "owner": user_json(base_url, "octo-org", 1, "Organization"),
+        "name": name,
+        "description": f"Fake {name}",
+        "external_url": base_url,
+        "html_url": f"{base_url}/apps/{slug}",
+        "created_at": created,
+        "updated_at": created,
+        "permissions": {"checks": "write", "contents": "read", "metadata": "read", "pull_requests": "write"},
+        "events": ["check_run", "check_suite", "issue_comment", "pull_request"],
+        "installations_count": installations,
     }

@@ -99,6 +99,7 @@ def pull_request_payload(
     *,
     before: str | None = None,
     after: str | None = None,
+    changes: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A ``pull_request`` payload built on GitHub's real example for ``action``."""
     try:
@@ -118,6 +119,8 @@ def pull_request_payload(
     }
     if "organization" in payload:
         payload["organization"] = {**payload["organization"], "login": repo.owner, "id": repo.owner_id}
+    if action == "edited" or changes is not None:
+        payload["changes"] = changes if changes is not None else payload.get("changes", {})
     if action == "synchronize":
         payload["before"] = before or pr.base_sha
         payload["after"] = after or pr.head_sha
