@@ -151,7 +151,7 @@ class Finding:
     def fingerprint(self) -> str:
         """Stable across unrelated edits: rule + path + normalised code, never the line number."""
         text = " ".join(self.snippet.split()) if self.snippet else self.message
-        digest = hashlib.sha256(f"{self.rule_id}\0{self.path}\0{text}".encode()).hexdigest()
+        digest = hashlib.sha256(f"{self.rule_id}\0{self.path}\0{text}".encode("utf-8", "surrogateescape")).hexdigest()
         return digest[:16]
 
     def to_json(self) -> dict[str, Any]:

@@ -155,7 +155,7 @@ def _changed_in(a: Sequence[int], b: Sequence[int], budget: _Budget) -> set[int]
             continue
         matcher = _BoundedMatcher(a[a0:a1], b[b0:b1], budget)
         for tag, _i1, _i2, j1, j2 in matcher.get_opcodes():
-            if tag in ("insert",):
+            if tag in ("replace", "insert"):
                 changed.update(range(b0 + j1, b0 + j2))
     return changed
 
