@@ -64,8 +64,10 @@ def wait_ready(url: str, timeout: float = 30.0) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def start(command: list[str], env: dict[str, str], port: int, probe: str) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def start(command: list[str], env: dict[str, str], port: int, probe: str, log: Path) -> subprocess.Popen[bytes]:
+    # Logs go to a file: an unread pipe fills up and blocks the server's writes to stderr.
+    with log.open("ab") as sink:
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=sink, stderr=sink)
     wait_ready(f"http://127.0.0.1:{port}{probe}")
     return process
 
@@ -105,6 +107,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--no-worker", action="store_true", help="intake only (diagnosis)")
+    parser.add_argument("--profile", help="record PR Warden with py-spy (raw format) into this file")
     args = parser.parse_args()
     wrk = ensure_wrk()
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -124,7 +127,7 @@ def main() -> int:
 
         port = free_port()
         bare = start([python, "-m", "uvicorn", "bench.bare_app:app", "--host", "127.0.0.1", "--port", str(port),
-                      "--log-level", "warning", "--no-access-log"], base_env, port, "/")
+                      "--log-level", "warning", "--no-access-log"], base_env, port, "/", RESULTS / "bare.log")
         try:
             run_wrk(wrk, port, args.warmup, args.connections, {**wrk_env, "PRW_RUN": "warm-bare"})
             results["bare"] = run_wrk(wrk, port, args.seconds, args.connections, {**wrk_env, "PRW_RUN": "bare"})
@@ -136,8 +139,12 @@ def main() -> int:
             **base_env, "APP_ID": str(fake.app_id), "PRIVATE_KEY": fake.private_key_pem, "WEBHOOK_SECRET": SECRET,
             "GITHUB_API_URL": fake.url, "PRWARDEN_DATA_DIR": str(Path(tmp) / "data"), "HOST": "127.0.0.1", "PORT": str(port),
             "PRWARDEN_EMBEDDED_WORKER": "0" if args.no_worker else "1",
+            **({"PRWARDEN_WORKERS": os.environ["BENCH_WORKERS"]} if "BENCH_WORKERS" in os.environ else {}),
         }
-        bot = start([str(Path(python).parent / "prwarden"), "serve", "--log-level", "warning"], bot_env, port, "/healthz")
+        command = [str(Path(python).parent / "prwarden"), "serve", "--log-level", "warning"]
+        if args.profile:
+            command = ["py-spy", "record", "-f", "raw", "-r", "200", "-o", args.profile, "--", *command]
+        bot = start(command, bot_env, port, "/healthz", RESULTS / "prwarden.log")
         try:
             run_wrk(wrk, port, args.warmup, args.connections, {**wrk_env, "PRW_RUN": "warm-bot"})
             before = sum(1 for r in fake.check_runs.values() if r.status == "completed")

@@ -35,6 +35,8 @@ class Settings:
     """Jobs the embedded worker runs at once."""
     run_worker: bool = True
     """Whether `serve` runs the embedded worker in-process (the default)."""
+    queue_sync: str = "normal"
+    """SQLite `synchronous` for the embedded queue: normal survives crashes, full power loss."""
 
     @property
     def missing(self) -> list[str]:
@@ -121,4 +123,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         fail_on=fail_on,
         workers=_int(env, "PRWARDEN_WORKERS", 2, 1, 64),
         run_worker=(env.get("PRWARDEN_EMBEDDED_WORKER", "1") not in ("0", "false", "no")),
+        queue_sync=_choice(env, "PRWARDEN_QUEUE_SYNC", "normal", ("normal", "full")),
     )
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (env.get(name) or default).strip().lower()
+    if value not in choices:
+        raise SettingsError(f"{name}={value!r}: choose one of {', '.join(choices)}")
+    return value
