@@ -22,7 +22,7 @@ from bot.sources.base import FileTooLarge, Side, Source
 class ScanLimits:
     max_file_bytes: int = 2 * 1024 * 1024
     """Files above this are reported "not scanned" instead of read (bounds memory and time)."""
-    concurrent_reads: int = 8
+    concurrent_reads: int = 4
 
 
 BINARY_SNIFF_BYTES = 8000

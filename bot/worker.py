@@ -108,10 +108,12 @@ class Worker:
         client = self.github.installation(int(p["installation_id"]))
         async with client.session():
             publisher = CheckRunPublisher(client, repo)
-            run_id, already_sent = await publisher.start(head_sha, external_id=job.id)
+            run_id, already_sent = await publisher.start(head_sha, external_id=job.id, resume=job.attempts > 0)
             output: CheckOutput
             try:
-                source = GitHubPullSource(client, repo, int(p["number"]), head_sha, str(p["base_sha"]))
+                source = GitHubPullSource(
+                    client, repo, int(p["number"]), head_sha, str(p["base_sha"]), changed_files=p.get("changed_files")
+                )
                 result = await run_scan(source, self.analyzers, self.limits)
                 output = render(result, fail_on=self.settings.fail_on)
             except InstallationSuspended:

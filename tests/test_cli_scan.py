@@ -98,3 +98,11 @@ def test_usage_errors_exit_2_with_a_message(repo: Path, args: list[str], needle:
 def test_not_a_repository_is_a_usage_error(tmp_path: Path) -> None:
     done = prwarden("scan", "--repo", str(tmp_path), "--base", "main")
     assert done.returncode == 2 and "not a git repository" in done.stderr
+
+
+def test_serve_with_a_malformed_key_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    env = {**os.environ, "APP_ID": "12", "PRIVATE_KEY": "-----BEGIN RSA PRIVATE KEY-----\nnope\n-----END RSA PRIVATE KEY-----", "WEBHOOK_SECRET": "s", "PRWARDEN_DATA_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "serve", "--port", "1"], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 2
+    assert "PRIVATE_KEY is not a readable PEM private key" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -209,3 +209,14 @@ def test_binary_files_are_reported_as_not_scanned(fake: FakeGitHub, tmp_path: Pa
         [run] = wait_for(lambda: completed_runs(fake))
     assert "`src/blob.js`: binary file: not scanned" in (run.summary or "")
     assert [(a["path"], a["start_line"]) for a in run.annotations] == [("src/ok.js", 1)]
+
+
+def test_files_are_paginated_by_following_link_headers(fake: FakeGitHub, tmp_path: Path) -> None:
+    repo, pr = pull_with(fake, {"README.md": "x\n"}, {f"src/f{i:03}.js": f"eval(x{i});\n" for i in range(250)})
+    with BotServer(settings_for(fake, tmp_path / "data")) as bot:
+        fake.deliver(bot.webhook_url, "pull_request", fake.pull_request_payload(repo, pr, installation_id=INSTALLATION), SECRET)
+        [run] = wait_for(lambda: completed_runs(fake), timeout=60)
+    pages = [r for r in fake.requests if r.path.endswith("/files") and r.status == 200]
+    assert len(pages) == 3, "250 files at 100 a page"
+    assert len({a["path"] for a in run.annotations}) == 250
+    assert max(annotation_batches(fake)) <= 50

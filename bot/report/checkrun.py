@@ -157,9 +157,9 @@ class CheckRunPublisher:
                 return int(run["id"]), int((run.get("output") or {}).get("annotations_count") or 0)
         return None
 
-    async def start(self, head_sha: str, external_id: str) -> tuple[int, int]:
-        """The run's id and how many annotations it already carries."""
-        existing = await self.find(head_sha, external_id)
+    async def start(self, head_sha: str, external_id: str, *, resume: bool = False) -> tuple[int, int]:
+        """The run's id and how many annotations it already carries (`resume`: a retried job)."""
+        existing = await self.find(head_sha, external_id) if resume else None
         if existing is not None:
             return existing
         run = await self.client.json(

@@ -17,7 +17,18 @@ MAX_PR_FILES = 3000
 
 
 class GitHubPullSource(Source):
-    def __init__(self, client: InstallationClient, repo: str, number: int, head_sha: str, base_sha: str) -> None:
+    def __init__(
+        self,
+        client: InstallationClient,
+        repo: str,
+        number: int,
+        head_sha: str,
+        base_sha: str,
+        *,
+        changed_files: int | None = None,
+    ) -> None:
+        """`changed_files` is the count from the webhook payload, when the job came from one."""
+        self.changed_files = changed_files
         self.client = client
         self.repo = repo
         self.number = number
@@ -26,7 +37,9 @@ class GitHubPullSource(Source):
         self._merge_base: str | None = None
 
     async def changes(self) -> ChangeSet:
-        pull = await self.client.json("GET", f"/repos/{self.repo}/pulls/{self.number}")
+        if self.changed_files is None:
+            pull = await self.client.json("GET", f"/repos/{self.repo}/pulls/{self.number}")
+            self.changed_files = int(pull.get("changed_files") or 0)
         entries = await self.client.paginate(f"/repos/{self.repo}/pulls/{self.number}/files", limit=MAX_PR_FILES)
         files: list[ChangedFile] = []
         notices: list[Notice] = []
@@ -36,7 +49,7 @@ class GitHubPullSource(Source):
                 files.append(changed)
             if notice:
                 notices.append(notice)
-        total = int(pull.get("changed_files") or 0)
+        total = self.changed_files
         partial = len(entries) < total or len(entries) >= MAX_PR_FILES
         if partial:
             notices.append(

@@ -12,7 +12,9 @@ router = Router()
 SCAN = "scan"
 
 
-def scan_job(repo: str, number: int, head_sha: str, base_sha: str, installation_id: int, reason: str) -> JobSpec:
+def scan_job(
+    repo: str, number: int, head_sha: str, base_sha: str, installation_id: int, reason: str, changed_files: int | None = None
+) -> JobSpec:
     return JobSpec(
         SCAN,
         key=f"{repo}#{number}@{head_sha}",
@@ -23,6 +25,7 @@ def scan_job(repo: str, number: int, head_sha: str, base_sha: str, installation_
             "base_sha": base_sha,
             "installation_id": installation_id,
             "reason": reason,
+            "changed_files": changed_files,
         },
     )
 
@@ -34,7 +37,11 @@ def pull_request_changed(payload: Mapping[str, Any]) -> list[JobSpec]:
         pull = payload["pull_request"]
         repo = payload["repository"]["full_name"]
         installation_id = int(payload["installation"]["id"])
-        job = scan_job(repo, int(pull["number"]), str(pull["head"]["sha"]), str(pull["base"]["sha"]), installation_id, str(payload["action"]))
+        changed = pull.get("changed_files")
+        job = scan_job(
+            repo, int(pull["number"]), str(pull["head"]["sha"]), str(pull["base"]["sha"]), installation_id,
+            str(payload["action"]), int(changed) if isinstance(changed, int) else None,
+        )
     except (KeyError, TypeError, ValueError):
         raise BadPayload("pull_request payload lacks pull_request.number/head.sha/base.sha, repository.full_name or installation.id") from None
     return [job]
