@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 import secrets
 import time
@@ -170,7 +171,7 @@ class FakeGitHubMiddleware:
         fake = self.fake
         headers = self._common_headers(bucket, {})
         if fault.kind == "primary_rate_limit":
-            reset_at = int(fake.now()) + fault.reset_in
+            reset_at = math.ceil(fake.now()) + fault.reset_in  # never earlier than asked
             headers.update(
                 {
                     "x-ratelimit-remaining": "0",
