@@ -32,6 +32,7 @@ from bot.report.sarif import (
     artifact_uri,
     to_sarif,
 )
+from tests.factories import make_finding
 
 OASIS_SCHEMA_ID = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
@@ -84,22 +85,7 @@ def _all_artifact_locations(node: Any) -> list[dict[str, Any]]:
 
 
 def _finding(**overrides: Any) -> Finding:
-    values: dict[str, Any] = {
-        "kind": Kind.OWASP,
-        "rule_id": "js-eval-injection",
-        "title": "A03:2021 – Injection",
-        "message": "eval() runs a string built from request data.",
-        "path": "src/app.js",
-        "start_line": 12,
-        "end_line": 12,
-        "severity": Severity.HIGH,
-        "cwe": ("CWE-95",),
-        "owasp": "A03:2021",
-        "snippet": "eval(req.query.code)",
-        "properties": {},
-    }
-    values.update(overrides)
-    return Finding(**values)
+    return make_finding(**({"snippet": 'eval(req.query.code)'} | overrides))
 
 
 def _drift(**overrides: Any) -> Finding:

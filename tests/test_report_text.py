@@ -18,24 +18,11 @@ from bot.model import (
 )
 from bot.report.jsonout import KIND_ORDER, sort_findings, to_json
 from bot.report.text import to_text
+from tests.factories import make_finding
 
 
 def _finding(**overrides: Any) -> Finding:
-    values: dict[str, Any] = {
-        "kind": Kind.OWASP,
-        "rule_id": "js-eval-injection",
-        "title": "A03:2021 – Injection",
-        "message": "eval() runs a string built from request data.",
-        "path": "src/app.js",
-        "start_line": 12,
-        "end_line": 12,
-        "severity": Severity.HIGH,
-        "cwe": ("CWE-95",),
-        "owasp": "A03:2021",
-        "snippet": "eval(x)",
-    }
-    values.update(overrides)
-    return Finding(**values)
+    return make_finding(**({"snippet": 'eval(x)'} | overrides))
 
 
 def _result() -> ScanResult:

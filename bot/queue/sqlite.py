@@ -36,6 +36,7 @@ only expire by time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import json
 import os
@@ -45,7 +46,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,19 @@ _PRUNE_INTERVAL = 3600.0
 # A request to the writer thread: (operation, args, caller's loop, caller's future).
 _Op = Callable[..., Any]
 _Request = tuple[_Op, tuple[Any, ...], asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
+
+
+@contextlib.contextmanager
+def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction: committed when the block ends, rolled back if it raises."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _resolve(results: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
@@ -255,15 +269,8 @@ class SQLiteQueue(JobQueue):
         self, conn: sqlite3.Connection, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]
     ) -> list[tuple[asyncio.Future[Any], bool, Any]]:
         now = self._clock()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            results = [(fut, True, self._op_enqueue(conn, now, *args)) for args, fut in batch]
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        return results
+        with _immediate(conn):
+            return [(fut, True, self._op_enqueue(conn, now, *args)) for args, fut in batch]
 
     async def claim(self, *, lease_seconds: float = 600) -> Job | None:
         return await self._submit(self._op_claim, (float(lease_seconds),))  # type: ignore[no-any-return]
@@ -415,8 +422,7 @@ class SQLiteQueue(JobQueue):
         return conn
 
     def _startup(self, conn: sqlite3.Connection) -> None:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with _immediate(conn):
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise QueueError(
@@ -427,10 +433,6 @@ class SQLiteQueue(JobQueue):
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self._maintain(conn, self._clock())
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         self._sweep_stale_lock_files()
 
     def _run(self) -> None:
@@ -509,19 +511,13 @@ class SQLiteQueue(JobQueue):
         self, conn: sqlite3.Connection, batch: list[_Request], now: float
     ) -> list[tuple[asyncio.Future[Any], bool, Any]]:
         results: list[tuple[asyncio.Future[Any], bool, Any]] = []
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with _immediate(conn):
             self._maintain(conn, now)
             for op, args, _loop, fut in batch:
                 try:
                     results.append((fut, True, op(conn, now, *args)))
                 except QueueError as exc:  # raised before the op wrote anything
                     results.append((fut, False, exc))
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
         return results
 
     def _maintain(self, conn: sqlite3.Connection, now: float) -> None:
