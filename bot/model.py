@@ -75,6 +75,8 @@ class NoticeKind(str, enum.Enum):
     PARTIAL = "partial"
     UNPARSEABLE = "unparseable"
     SKIPPED = "skipped"
+    SUPPRESSION = "suppression"
+    """A `prwarden-ignore` comment that did not apply (expired, bad date, unknown rule)."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,9 @@ class Notice:
     message: str
     path: str | None = None
     line: int | None = None
+    about: str | None = None
+    """Fingerprint of the finding this notice is about (an expired suppression): the pipeline
+    keeps the notice only when that finding is reported, so unchanged code stays quiet."""
 
 
 @dataclass(frozen=True)
@@ -146,13 +151,24 @@ class Finding:
     """Normalised code the finding is about; feeds the fingerprint instead of line numbers."""
     properties: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
     """The kind's own fields (drift: ecosystem, package, spec, ...)."""
+    occurrence: int = 0
+    """How many findings of the same rule with the same normalised code come before this one in
+    the file: tells a second copy of a statement from the first without using line numbers."""
 
     @property
     def fingerprint(self) -> str:
-        """Stable across unrelated edits: rule + path + normalised code, never the line number."""
+        """Stable across unrelated edits: rule + path + normalised code (+ occurrence), never the
+        line number."""
+        return self.fingerprint_at(self.path)
+
+    def fingerprint_at(self, path: str) -> str:
+        """The fingerprint this finding would have at `path`: a renamed file's findings are
+        compared with the base under the old path."""
         text = " ".join(self.snippet.split()) if self.snippet else self.message
-        digest = hashlib.sha256(f"{self.rule_id}\0{self.path}\0{text}".encode("utf-8", "surrogateescape")).hexdigest()
-        return digest[:16]
+        # Occurrence 0 adds nothing, so fingerprints of single findings never changed meaning.
+        suffix = f"\0{self.occurrence}" if self.occurrence else ""
+        key = f"{self.rule_id}\0{path}\0{text}{suffix}"
+        return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
     def to_json(self) -> dict[str, Any]:
         """The documented JSON form (annotation raw_details, `--format json`)."""
@@ -201,6 +217,9 @@ class ScanResult:
     partial: bool = False
     """True when the change was larger than the source could list (GitHub's 3000-file cap)."""
     seconds: float = 0.0
+    preexisting: tuple[Finding, ...] = ()
+    """Findings on changed lines whose code the base already had (moved or re-indented): counted
+    in the summary, never annotated, never failing the check."""
 
     def worst(self) -> Severity | None:
         return max((f.severity for f in self.findings), key=lambda s: s.rank, default=None)

@@ -1,5 +1,9 @@
 """The pipeline: source -> changed files -> analyzers -> findings on changed lines only.
 
+A finding on changed lines is new unless the base version of the file (the old path of a
+renamed file) already has the same code: then the change only moved or re-indented it, and it
+is counted as pre-existing instead of reported.
+
 Shared by the bot (GitHub pull request source) and the CLI (local git source). Network reads run
 concurrently on the event loop; analysis is CPU-bound and runs in a worker thread so the web
 intake stays responsive.
@@ -9,12 +13,22 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.analysis import Analyzer, AnalyzerOutput
 from bot.diff.local import DiffTooLarge, changed_lines_between
-from bot.model import ChangedFile, Finding, Notice, NoticeKind, ScannedFile, ScanResult
+from bot.model import (
+    ChangedFile,
+    FileStatus,
+    Finding,
+    Kind,
+    Notice,
+    NoticeKind,
+    ScannedFile,
+    ScanResult,
+)
 from bot.sources.base import FileTooLarge, Side, Source
 
 
@@ -67,12 +81,112 @@ async def _load(source: Source, changed: ChangedFile, limits: ScanLimits) -> tup
 
 def analyze(files: Sequence[ScannedFile], analyzers: Sequence[Analyzer]) -> list[AnalyzerOutput]:
     """Run every analyzer on the files it wants. Pure and CPU-bound."""
+    return [output for _, output in _analyze_each(files, analyzers)]
+
+
+def _analyze_each(files: Sequence[ScannedFile], analyzers: Sequence[Analyzer]) -> list[tuple[int, AnalyzerOutput]]:
+    """(index of the analyzer, its output), for each analyzer that wants any of the files."""
     outputs = []
-    for analyzer in analyzers:
+    for index, analyzer in enumerate(analyzers):
         mine = [f for f in files if analyzer.wants(f.path)]
         if mine:
-            outputs.append(analyzer.analyze(mine))
+            outputs.append((index, analyzer.analyze(mine)))
     return outputs
+
+
+def _identity(finding: Finding) -> tuple[str, str, str]:
+    """What makes two findings the same code wherever they sit: the fingerprint's parts without
+    the path (the caller pairs a file with its base) and without the occurrence (counted)."""
+    text = " ".join(finding.snippet.split()) if finding.snippet else finding.message
+    return finding.kind.value, finding.rule_id, text
+
+
+def split_preexisting(
+    findings: Sequence[Finding],
+    suppressed: Sequence[Finding],
+    base: Sequence[Finding],
+    changed: frozenset[int],
+) -> tuple[list[Finding], list[Finding]]:
+    """(new, pre-existing) among one file's `findings` on changed lines.
+
+    `findings` and `suppressed` are the head file's findings on every line, `base` all of the
+    base file's (reported or not: suppression decides reporting, not whether code existed).
+    Identical statements are told apart by count, which is what the fingerprint's occurrence
+    index stands for: copies on unchanged lines account for the base's copies first; copies the
+    base has left over are matched, in document order, by copies on changed lines, which the
+    change therefore only moved or re-indented. A copy beyond the base's count is new, wherever
+    it was inserted. Findings wholly on unchanged lines are in neither list.
+    """
+    left = Counter(_identity(f) for f in base)
+    items = [(f, False) for f in findings] + [(f, True) for f in suppressed]
+    touched: list[tuple[Finding, bool]] = []
+    for finding, silenced in items:
+        if on_changed_lines(finding, changed):
+            touched.append((finding, silenced))
+            continue
+        key = _identity(finding)
+        if left[key] > 0:
+            left[key] -= 1
+    fresh: list[Finding] = []
+    moved: list[Finding] = []
+    for finding, silenced in sorted(touched, key=lambda item: (item[0].start_line, item[0].occurrence)):
+        key = _identity(finding)
+        known = left[key] > 0
+        if known:
+            left[key] -= 1
+        if not silenced:
+            (moved if known else fresh).append(finding)
+    return fresh, moved
+
+
+@dataclass(frozen=True)
+class _Base:
+    """The base-side text a head file is compared with, read under its base path."""
+
+    path: str
+    text: str | None
+    notice: Notice | None = None
+
+
+async def _load_base(source: Source, file: ScannedFile, limits: ScanLimits) -> _Base:
+    """The base version of a changed file: its old path for a rename, none for an added file.
+
+    A copy has none either: its source file still exists, so code copied to a new path is new
+    code at that path (only a rename carries the old path's identity over).
+    """
+    changed = file.changed
+    base_path = changed.previous_path if changed.status is FileStatus.RENAMED and changed.previous_path else changed.path
+    if changed.status in (FileStatus.ADDED, FileStatus.COPIED):
+        return _Base(base_path, None)
+    if file.old_text is not None:
+        return _Base(base_path, file.old_text)
+    try:
+        data = await source.read(base_path, Side.BASE, cap=limits.max_file_bytes)
+    except FileTooLarge as exc:
+        message = f"base version too large to compare ({exc}): every finding in this file is reported as new"
+        return _Base(base_path, None, Notice(NoticeKind.PARTIAL, message, changed.path))
+    if data is None or is_binary(data):
+        return _Base(base_path, None)
+    return _Base(base_path, data.decode("utf-8", errors="replace"))
+
+
+def _analyze_bases(
+    wanted: Mapping[int, list[tuple[str, ScannedFile]]], analyzers: Sequence[Analyzer]
+) -> dict[tuple[int, str], list[Finding]]:
+    """(analyzer index, head path) -> every finding the analyzer makes in that file's base."""
+    found: dict[tuple[int, str], list[Finding]] = {}
+    for index, pairs in wanted.items():
+        analyzer = analyzers[index]
+        base_files = [base for _, base in pairs if analyzer.wants(base.path)]
+        if not base_files:
+            continue
+        output = analyzer.analyze(base_files)
+        head_path = {base.path: head for head, base in pairs}
+        for finding in (*output.findings, *output.suppressed):
+            head = head_path.get(finding.path)
+            if head is not None:
+                found.setdefault((index, head), []).append(finding)
+    return found
 
 
 async def run_scan(source: Source, analyzers: Sequence[Analyzer], limits: ScanLimits | None = None) -> ScanResult:
@@ -92,17 +206,63 @@ async def run_scan(source: Source, analyzers: Sequence[Analyzer], limits: ScanLi
     files = [scanned for scanned, _ in loaded if scanned is not None]
     notices.extend(notice for _, notice in loaded if notice is not None)
 
-    outputs = await asyncio.to_thread(analyze, files, analyzers)
+    runs = await asyncio.to_thread(_analyze_each, files, analyzers)
+    by_path = {f.path: f for f in files}
     lines_by_path = {f.path: f.changed.changed_lines for f in files}
+
+    # Per analyzer and file: everything found, and whether anything of it is on changed lines.
+    per_file: dict[tuple[int, str], tuple[list[Finding], list[Finding]]] = {}
+    for index, output in runs:
+        for finding in output.findings:
+            per_file.setdefault((index, finding.path), ([], []))[0].append(finding)
+        for finding in output.suppressed:
+            per_file.setdefault((index, finding.path), ([], []))[1].append(finding)
+    needs_base = sorted(
+        {
+            path
+            for (_, path), (found, _) in per_file.items()
+            if path in by_path and any(on_changed_lines(f, lines_by_path[path]) for f in found)
+        }
+    )
+
+    # The base side, only for files with something to report: reading and parsing it is the
+    # price of telling moved code from new code, so files without findings never pay it.
+    async def load_base(path: str) -> _Base:
+        async with gate:
+            return await _load_base(source, by_path[path], limits)
+
+    bases = dict(zip(needs_base, await asyncio.gather(*(load_base(p) for p in needs_base))))
+    notices.extend(base.notice for base in bases.values() if base.notice is not None)
+    base_work: dict[int, list[tuple[str, ScannedFile]]] = {}
+    for (index, path), (found, _) in per_file.items():
+        base = bases.get(path)
+        if base is None or base.text is None:
+            continue
+        if not any(on_changed_lines(f, lines_by_path[path]) for f in found):
+            continue
+        base_file = ScannedFile(ChangedFile(base.path, FileStatus.MODIFIED, frozenset()), base.text)
+        base_work.setdefault(index, []).append((path, base_file))
+    base_findings = await asyncio.to_thread(_analyze_bases, base_work, analyzers) if base_work else {}
+
     findings: list[Finding] = []
     suppressed: list[Finding] = []
+    preexisting: list[Finding] = []
     scanners = []
-    for output in outputs:
-        findings.extend(f for f in output.findings if on_changed_lines(f, lines_by_path.get(f.path, frozenset())))
-        suppressed.extend(f for f in output.suppressed if on_changed_lines(f, lines_by_path.get(f.path, frozenset())))
-        notices.extend(output.notices)
+    for (index, path), (found, silenced) in per_file.items():
+        changed = lines_by_path.get(path, frozenset())
+        fresh, moved = split_preexisting(found, silenced, base_findings.get((index, path), ()), changed)
+        findings.extend(fresh)
+        preexisting.extend(moved)
+        suppressed.extend(f for f in silenced if on_changed_lines(f, changed))
+    reported = {f.fingerprint for f in findings}
+    for _, output in runs:
+        # A notice about one finding (an expired suppression) only matters if it is reported.
+        notices.extend(n for n in output.notices if n.about is None or n.about in reported)
         scanners.extend(output.scanners)
-    findings.sort(key=lambda f: (list(type(f.kind)).index(f.kind), f.path, f.start_line, f.rule_id))
+    order = list(Kind)
+    findings.sort(key=lambda f: (order.index(f.kind), f.path, f.start_line, f.rule_id))
+    preexisting.sort(key=lambda f: (order.index(f.kind), f.path, f.start_line, f.rule_id))
+    suppressed.sort(key=lambda f: (order.index(f.kind), f.path, f.start_line, f.rule_id))
     return ScanResult(
         findings=tuple(findings),
         suppressed=tuple(suppressed),
@@ -111,4 +271,5 @@ async def run_scan(source: Source, analyzers: Sequence[Analyzer], limits: ScanLi
         files_scanned=len(files),
         partial=changes.partial,
         seconds=time.monotonic() - started,
+        preexisting=tuple(preexisting),
     )

@@ -7,18 +7,116 @@ from pathlib import Path
 
 import pytest
 
-from bot.model import ChangedFile, FileStatus, Finding, NoticeKind, ScannedFile, Severity
+from bot.model import (
+    ChangedFile,
+    FileStatus,
+    Finding,
+    NoticeKind,
+    ScannedFile,
+    Severity,
+)
 from bot.owasp import engine
 from bot.owasp.engine import OwaspAnalyzer
-from bot.owasp.rules import RULES_DIR_ENV, RuleError, catalogue, default_rules_dir, load_rules
+from bot.owasp.rules import (
+    RULES_DIR_ENV,
+    RuleError,
+    catalogue,
+    default_rules_dir,
+    load_rules,
+)
 
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules" / "owasp"
-EVAL_RULE = RULES_DIR / "javascript" / "eval-dynamic.yml"
+
+EVAL_RULE_TEXT = """\
+# eval() and the Function constructor compile a string as code. With a string that is not a
+# constant, whoever controls that string runs code in the page or the server process.
+id: js-eval-dynamic
+title: "A03:2021 – Injection"
+message: "eval() called with dynamic expression"
+severity: high
+cwe: [CWE-95]
+owasp: A03:2021
+languages: [javascript, typescript, tsx]
+# Reported: eval(x), eval?.(x), (0, eval)(x), and eval reached through the global object
+# (window, globalThis, self, global; dotted or ["eval"]); Function(...) and new Function(...),
+# judged by their last argument, the function body.
+# Not reported: `obj.eval(...)` on any other object. That is a different API (Redis EVAL,
+# PyTorch-style model.eval(), test helpers), not JavaScript's eval; a rule of its own should
+# cover those that run scripts.
+query: |
+  (call_expression
+    function: (identifier) @callee (#eq? @callee "eval")
+    arguments: (arguments . (_) @arg)) @match
+
+  (call_expression
+    function: (parenthesized_expression
+      (sequence_expression (identifier) @callee .))
+    (#eq? @callee "eval")
+    arguments: (arguments . (_) @arg)) @match
+
+  (call_expression
+    function: (member_expression
+      object: (identifier) @global
+      property: (property_identifier) @callee)
+    (#any-of? @global "window" "globalThis" "self" "global")
+    (#eq? @callee "eval")
+    arguments: (arguments . (_) @arg)) @match
+
+  (call_expression
+    function: (subscript_expression
+      object: (identifier) @global
+      index: (string (string_fragment) @callee))
+    (#any-of? @global "window" "globalThis" "self" "global")
+    (#eq? @callee "eval")
+    arguments: (arguments . (_) @arg)) @match
+
+  (new_expression
+    constructor: (identifier) @callee (#eq? @callee "Function")
+    arguments: (arguments (_) @arg .)) @match
+
+  (call_expression
+    function: (identifier) @callee (#eq? @callee "Function")
+    arguments: (arguments (_) @arg .)) @match
+conditions:
+  - not_literal: arg
+fix: >-
+  Do not run strings as code. Parse data with JSON.parse, look handlers up in a map of
+  functions, or pass a real function instead of building one from text.
+"""
+"""A frozen copy of the first eval rule: these tests are about the engine, so they must not
+move when the rule pack under rules/owasp/ grows or its rules are tuned."""
+
+PY_EVAL_RULE_TEXT = """\
+id: py-eval-test
+title: "A03:2021 – Injection"
+message: "eval() called"
+severity: high
+cwe: [CWE-95]
+owasp: A03:2021
+languages: [python]
+query: |
+  (call function: (identifier) @callee (#eq? @callee "eval")) @match
+fix: Do not.
+"""
+
+
+def write_rules(folder: Path, *texts: str) -> Path:
+    """A rules folder holding the given rule files (the language folder is only for order)."""
+    for index, text in enumerate(texts):
+        target = folder / "rules" / f"rule{index}.yml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return folder / "rules"
 
 
 @pytest.fixture(scope="module")
-def analyzer() -> OwaspAnalyzer:
-    return OwaspAnalyzer(RULES_DIR)
+def rules_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_rules(tmp_path_factory.mktemp("engine"), EVAL_RULE_TEXT)
+
+
+@pytest.fixture(scope="module")
+def analyzer(rules_dir: Path) -> OwaspAnalyzer:
+    return OwaspAnalyzer(rules_dir)
 
 
 def scanned(path: str, text: str, lines: frozenset[int] | None = None) -> ScannedFile:
@@ -207,8 +305,8 @@ def test_huge_file_is_not_scanned_with_a_notice(analyzer: OwaspAnalyzer) -> None
     assert "limit" in notice.message
 
 
-def test_parse_timeout_gives_a_not_scanned_notice() -> None:
-    slow = OwaspAnalyzer(RULES_DIR, parse_timeout=0.0)
+def test_parse_timeout_gives_a_not_scanned_notice(rules_dir: Path) -> None:
+    slow = OwaspAnalyzer(rules_dir, parse_timeout=0.0)
     output = slow.analyze([scanned("a.js", "eval(userInput);\n" * 20_000)])
     assert output.findings == ()
     assert [n.kind for n in output.notices] == [NoticeKind.NOT_SCANNED]
@@ -231,7 +329,7 @@ def test_syntax_errors_still_scan_and_say_so(analyzer: OwaspAnalyzer) -> None:
 
 # --- rule files -------------------------------------------------------------------------------
 
-GOOD = EVAL_RULE.read_text(encoding="utf-8")
+GOOD = EVAL_RULE_TEXT
 
 
 def write_rule(tmp_path: Path, text: str, name: str = "bad.yml") -> Path:
@@ -253,7 +351,7 @@ def write_rule(tmp_path: Path, text: str, name: str = "bad.yml") -> Path:
         ("id: js-eval-dynamic", "id: JS_Eval", "id"),
         ('message: "eval() called with dynamic expression"\n', "", "message"),
         ("  - not_literal: arg", "  - not_literal: argument", "conditions[0].not_literal"),
-        ("  - not_literal: arg", "  - tainted: arg", "conditions[0]"),
+        ("  - not_literal: arg", "  - no_such_condition: arg", "conditions[0]"),
         ("fix: >-", "fixes: >-", "fixes"),
         ("(arguments . (_) @arg)) @match", "(arguments . (_) @arg)) @match (", "query"),
         ("(new_expression", "(no_such_node", "query"),
@@ -323,8 +421,8 @@ def test_default_rules_dir_is_the_source_tree_unless_configured(
     assert [r.path.parent for r in OwaspAnalyzer().rules] == [tmp_path / "javascript"]
 
 
-def test_catalogue() -> None:
-    (entry,) = [e for e in catalogue(RULES_DIR) if e["id"] == "js-eval-dynamic"]
+def test_catalogue(rules_dir: Path) -> None:
+    (entry,) = [e for e in catalogue(rules_dir) if e["id"] == "js-eval-dynamic"]
     assert entry == {
         "id": "js-eval-dynamic",
         "title": "A03:2021 – Injection",
@@ -339,3 +437,163 @@ def test_long_constant_concatenation_does_not_recurse(analyzer: OwaspAnalyzer) -
     constant = " + ".join(['"a"'] * 5000)
     assert findings(analyzer, "min.js", f"eval({constant});\n") == []
     assert len(findings(analyzer, "min.js", f"eval({constant} + x);\n")) == 1
+
+
+# --- Python statements ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def py_analyzer(tmp_path_factory: pytest.TempPathFactory) -> OwaspAnalyzer:
+    return OwaspAnalyzer(write_rules(tmp_path_factory.mktemp("py"), PY_EVAL_RULE_TEXT))
+
+
+PY_SPANS = """\
+@app.route(eval(a))
+def view(x=eval(b)):
+    y = eval(
+        c,
+    )
+    y += eval(d)
+    if eval(e):
+        pass
+    elif eval(f):
+        pass
+    with open(eval(g)) as handle:
+        pass
+    for item in eval(h):
+        pass
+    while eval(i):
+        break
+    try:
+        pass
+    except eval(j):
+        pass
+    return eval(k)
+assert eval(l), "message"
+raise Error(eval(m))
+del table[eval(n)]
+total: int = eval(o)
+print(f"{eval(p)}")
+handler = lambda: eval(q)
+class Thing(Base):
+    field = eval(r)
+"""
+
+
+def test_python_findings_span_their_statement(py_analyzer: OwaspAnalyzer) -> None:
+    found = findings(py_analyzer, "app/views.py", PY_SPANS)
+    spans = {f.snippet: (f.start_line, f.end_line) for f in found}
+    assert spans == {
+        "@app.route(eval(a))": (1, 1),  # the decorator line, not the decorated function
+        "(x=eval(b))": (2, 2),  # the parameters, not the function
+        "y = eval( c, )": (3, 5),  # assignment inside expression_statement, multi-line
+        "y += eval(d)": (6, 6),
+        "eval(e)": (7, 7),  # an if condition, not the whole if
+        "eval(f)": (9, 9),  # an elif condition, not the elif clause and its body
+        "open(eval(g)) as handle": (11, 11),  # the with header
+        "eval(h)": (13, 13),
+        "eval(i)": (15, 15),
+        "eval(j)": (19, 19),
+        "return eval(k)": (21, 21),
+        'assert eval(l), "message"': (22, 22),
+        "raise Error(eval(m))": (23, 23),
+        "del table[eval(n)]": (24, 24),
+        "total: int = eval(o)": (25, 25),
+        'print(f"{eval(p)}")': (26, 26),
+        "eval(q)": (27, 27),  # a lambda body is its own boundary, as arrow functions are
+        "field = eval(r)": (29, 29),
+    }
+
+
+def test_python_edit_inside_a_multi_line_call_keeps_the_finding(py_analyzer: OwaspAnalyzer) -> None:
+    text = "result = eval(\n    prefix\n    + user_input\n)\n"
+    (finding,) = findings(py_analyzer, "a.py", text)
+    assert (finding.start_line, finding.end_line) == (1, 4)
+    assert on_changed_lines(finding, {3})
+
+
+# --- the combined query -----------------------------------------------------------------------
+
+SINK_RULE_TEXT = """\
+id: js-test-sink
+title: "A03:2021 – Injection"
+message: "sink called"
+severity: medium
+cwe: [CWE-95]
+owasp: A03:2021
+languages: [javascript]
+query: |
+  (call_expression function: (identifier) @callee (#eq? @callee "sink")
+    arguments: (arguments . (_) @arg)) @match
+  (call_expression function: (member_expression property: (property_identifier) @callee)
+    (#eq? @callee "sink") arguments: (arguments . (_) @arg)) @match
+conditions:
+  - not_literal: arg
+fix: Do not.
+"""
+
+MIXED_JS = """\
+eval(a);
+sink(b);
+obj.sink(c);
+sink("constant");
+eval("1 + 1");
+run(eval(d), sink(e));
+"""
+
+
+def test_combined_query_dispatches_each_pattern_to_its_rule(tmp_path: Path) -> None:
+    """Two rules with the same capture names, one query: each match goes to its own rule and
+    that rule's conditions, and the results equal running the rules one query each."""
+    folder = write_rules(tmp_path, EVAL_RULE_TEXT, SINK_RULE_TEXT)
+    combined = OwaspAnalyzer(folder)
+    separate = OwaspAnalyzer(folder, combine=False)
+    (plan,) = combined.plans("javascript")
+    assert plan.query.pattern_count == sum(r.queries["javascript"].pattern_count for r in combined.rules)
+    assert len(separate.plans("javascript")) == 2
+    got = [(f.rule_id, f.start_line) for f in findings(combined, "a.js", MIXED_JS)]
+    assert got == [
+        ("js-eval-dynamic", 1),
+        ("js-test-sink", 2),
+        ("js-test-sink", 3),
+        ("js-eval-dynamic", 6),
+        ("js-test-sink", 6),
+    ]
+    assert findings(separate, "a.js", MIXED_JS) == findings(combined, "a.js", MIXED_JS)
+
+
+def test_combined_query_is_compiled_once_per_language(rules_dir: Path) -> None:
+    fresh = OwaspAnalyzer(rules_dir)
+    fresh.analyze([scanned("a.js", "eval(a);\n"), scanned("b.js", "eval(b);\n")])
+    first = fresh.plans("javascript")
+    fresh.analyze([scanned("c.js", "eval(c);\n")])
+    assert fresh.plans("javascript") is first
+    assert fresh.plans("tsx") is not first  # each grammar has its own compiled query
+
+
+def test_rules_of_other_languages_are_not_in_the_query(tmp_path: Path) -> None:
+    analyzer = OwaspAnalyzer(write_rules(tmp_path, EVAL_RULE_TEXT, PY_EVAL_RULE_TEXT))
+    (js_plan,) = analyzer.plans("javascript")
+    (py_plan,) = analyzer.plans("python")
+    assert {r.id for r in js_plan.owners} == {"js-eval-dynamic"}
+    assert {r.id for r in py_plan.owners} == {"py-eval-test"}
+    assert [f.rule_id for f in findings(analyzer, "a.py", "eval(x)\n")] == ["py-eval-test"]
+
+
+# --- occurrence -------------------------------------------------------------------------------
+
+
+def test_identical_statements_get_increasing_occurrence(analyzer: OwaspAnalyzer) -> None:
+    found = findings(analyzer, "a.js", "eval(x);\nother();\neval(x);\neval(y);\n  eval(x);\n")
+    assert [(f.start_line, f.occurrence) for f in found] == [(1, 0), (3, 1), (4, 0), (5, 2)]
+    assert len({f.fingerprint for f in found}) == 4
+    # The first copy keeps the fingerprint a lone statement has, wherever it sits.
+    (alone,) = findings(analyzer, "a.js", "\n\n\neval(x);\n")
+    assert alone.fingerprint == found[0].fingerprint
+
+
+def test_fingerprint_at_another_path_is_the_fingerprint_there(analyzer: OwaspAnalyzer) -> None:
+    (old,) = findings(analyzer, "old/name.js", "eval(x);\n")
+    (new,) = findings(analyzer, "new/name.js", "eval(x);\n")
+    assert new.fingerprint != old.fingerprint
+    assert new.fingerprint_at("old/name.js") == old.fingerprint

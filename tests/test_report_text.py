@@ -135,11 +135,13 @@ def test_json_shape() -> None:
         scanners=(ScannerStatus("semgrep", ScannerState.FAILED, "1.0", "exit 2"),),
         files_scanned=3,
         partial=True,
+        preexisting=(_finding(path="moved.js"),),
     )
     data = to_json(result)
     assert data == {
         "findings": [result.findings[0].to_json()],
         "suppressed": [result.suppressed[0].to_json()],
+        "preexisting": [result.preexisting[0].to_json()],
         "notices": [{"kind": "unparseable", "message": "syntax error", "path": "a.js", "line": 3}],
         "scanners": [{"name": "semgrep", "state": "failed", "version": "1.0", "detail": "exit 2"}],
         "partial": True,

@@ -3,12 +3,18 @@
 Findings cover whole files; the pipeline keeps those whose lines the change touches. A finding
 spans the statement around the match, not just the match, so editing any line of a multi-line
 call keeps it, and its fingerprint is that statement's text, so it survives moving lines.
+
+All rules of one language run as ONE combined query (compiled once per analyzer and reused for
+every file), so a file's tree is walked once however many rules there are; each match is handed
+back to its rule by the query pattern it matched.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import tree_sitter
@@ -16,8 +22,9 @@ from tree_sitter import Node
 
 from bot.analysis import Analyzer, AnalyzerOutput
 from bot.model import FileStatus, Finding, Kind, Notice, NoticeKind, ScannedFile
-from bot.owasp.conditions import CONDITIONS, MatchContext
-from bot.owasp.languages import ParseTimeout, language_for_path, parse
+from bot.owasp import suppressions
+from bot.owasp.conditions import CONDITIONS, FileCache, MatchContext
+from bot.owasp.languages import ParseTimeout, grammar, language_for_path, parse
 from bot.owasp.rules import MATCH_CAPTURE, Rule, load_rules
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -33,14 +40,28 @@ return); then it spans the matched expression, so unrelated edits do not resurfa
 
 _SIMPLE_STATEMENTS = frozenset(
     {
-        "expression_statement",
+        # JavaScript / TypeScript
+        "expression_statement",  # also Python's, which holds assignments and augmented ones
         "lexical_declaration",
         "variable_declaration",
-        "return_statement",
+        "return_statement",  # also Python
         "throw_statement",
         "export_statement",
         "field_definition",  # JavaScript class field
         "public_field_definition",  # TypeScript class field
+        # Python simple statements (compound ones end in _statement too and stop at the header)
+        "assert_statement",
+        "raise_statement",
+        "delete_statement",
+        "import_statement",
+        "import_from_statement",
+        "future_import_statement",
+        "global_statement",
+        "nonlocal_statement",
+        "print_statement",
+        "exec_statement",
+        "type_alias_statement",
+        "decorator",  # `@app.route(...)` is its own line above the definition
     }
 )
 
@@ -59,10 +80,31 @@ _BOUNDARIES = frozenset(
         "generator_function_declaration",
         "method_definition",
         "jsx_expression",
+        # Python
+        "module",
+        "block",
+        "function_definition",
+        "class_definition",
+        "decorated_definition",
+        "lambda",
+        "elif_clause",
+        "else_clause",
+        "except_clause",
+        "except_group_clause",
+        "finally_clause",
+        "case_clause",
     }
 )
 """Where the search for a statement stops: compound statements, functions and JSX holes would
-make a finding span a whole body. The child on the way up is used instead."""
+make a finding span a whole body. The child on the way up is used instead (an `if`/`elif`
+condition, a `with` header, a `for` iterable)."""
+
+Today = Callable[[], date]
+
+
+def utc_today() -> date:
+    """Suppression expiry is judged in UTC, whatever the server's zone."""
+    return datetime.now(UTC).date()
 
 
 @dataclass(frozen=True)
@@ -70,6 +112,32 @@ class _Source:
     path: str
     language: str
     data: bytes
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One compiled query and, for each of its patterns, the rule that pattern belongs to."""
+
+    query: tree_sitter.Query
+    owners: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class _Hit:
+    rule: Rule
+    span: Node
+    match_line: int
+    """1-based first line of the matched node: a suppression above it counts too (a JSX
+    attribute deep inside a multi-line return)."""
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """One file's result before the change filter: reported, suppressed, notices."""
+
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: list[Finding] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
 
 
 class OwaspAnalyzer(Analyzer):
@@ -85,84 +153,202 @@ class OwaspAnalyzer(Analyzer):
         rules: Sequence[Rule] | None = None,
         max_file_bytes: int = MAX_FILE_BYTES,
         parse_timeout: float = PARSE_TIMEOUT_SECONDS,
+        today: Today = utc_today,
+        combine: bool = True,
     ) -> None:
+        """`today` decides suppression expiry (injectable for tests); `combine=False` runs one
+        query per rule, as before the combined query (kept for measuring and as a fallback)."""
         self.rules: tuple[Rule, ...] = tuple(rules) if rules is not None else load_rules(rules_dir)
         self.max_file_bytes = max_file_bytes
         self.parse_timeout = parse_timeout
+        self.today = today
+        self.combine = combine
         self._languages = frozenset(lang for rule in self.rules for lang in rule.languages)
+        self._rule_ids = frozenset(rule.id for rule in self.rules)
+        self._plans: dict[str, tuple[_Plan, ...]] = {}
+        self._plans_lock = threading.Lock()
 
     def wants(self, path: str) -> bool:
         return language_for_path(path) in self._languages
 
     def analyze(self, files: Sequence[ScannedFile]) -> AnalyzerOutput:
         findings: list[Finding] = []
+        suppressed: list[Finding] = []
         notices: list[Notice] = []
         for file in files:
             if file.changed.status is FileStatus.REMOVED or not self.wants(file.path):
                 continue
-            found, noted = self.scan_text(file.path, file.text)
-            findings.extend(found)
-            notices.extend(noted)
-        return AnalyzerOutput(findings=tuple(findings), notices=tuple(notices))
+            scanned = self.scan_file(file.path, file.text)
+            findings.extend(scanned.findings)
+            suppressed.extend(scanned.suppressed)
+            notices.extend(scanned.notices)
+        return AnalyzerOutput(findings=tuple(findings), suppressed=tuple(suppressed), notices=tuple(notices))
 
     def scan_text(self, path: str, text: str) -> tuple[list[Finding], list[Notice]]:
-        """All findings in one file's text, on every line; the caller filters by change."""
+        """All findings in one file's text, on every line, suppression comments ignored (what
+        `prwarden rules test` checks); the caller filters by change."""
+        scanned = self._scan(path, text, apply_suppressions=False)
+        return scanned.findings, scanned.notices
+
+    def scan_file(self, path: str, text: str) -> FileScan:
+        """One file's findings on every line, with `prwarden-ignore` comments applied."""
+        return self._scan(path, text, apply_suppressions=True)
+
+    def plans(self, language: str) -> tuple[_Plan, ...]:
+        """The compiled queries for a language: one combined query, built on first use."""
+        with self._plans_lock:
+            plans = self._plans.get(language)
+            if plans is None:
+                rules = [rule for rule in self.rules if language in rule.languages]
+                plans = _build_plans(language, rules) if self.combine else tuple(_single_plan(r, language) for r in rules)
+                self._plans[language] = plans
+            return plans
+
+    def _scan(self, path: str, text: str, *, apply_suppressions: bool) -> FileScan:
         language = language_for_path(path)
-        rules = [rule for rule in self.rules if language in rule.languages]
-        if language is None or not rules:
-            return [], []
+        if language is None or language not in self._languages:
+            return FileScan()
         data = text.encode("utf-8", "surrogatepass")
         if len(data) > self.max_file_bytes:
-            return [], [
-                Notice(
-                    NoticeKind.NOT_SCANNED,
-                    f"{len(data):,} bytes is over the {self.max_file_bytes:,}-byte limit"
-                    " for OWASP rules",
-                    path=path,
-                )
-            ]
+            notice = Notice(
+                NoticeKind.NOT_SCANNED,
+                f"{len(data):,} bytes is over the {self.max_file_bytes:,}-byte limit for OWASP rules",
+                path=path,
+            )
+            return FileScan(notices=[notice])
         try:
             tree = parse(language, data, self.parse_timeout)
         except ParseTimeout as exc:
-            return [], [Notice(NoticeKind.NOT_SCANNED, f"OWASP rules skipped: {exc}", path=path)]
+            return FileScan(notices=[Notice(NoticeKind.NOT_SCANNED, f"OWASP rules skipped: {exc}", path=path)])
         source = _Source(path, language, data)
-        findings: list[Finding] = []
+        hits, exceeded = _run_plans(self.plans(language), tree, source)
         notices: list[Notice] = []
-        for rule in rules:
-            found, exceeded = _run_rule(rule, tree, source)
-            findings.extend(found)
-            if exceeded:
-                notices.append(
-                    Notice(
-                        NoticeKind.PARTIAL,
-                        f"rule {rule.id} hit tree-sitter's match limit;"
-                        " some matches may be missing",
-                        path=path,
-                    )
+        if exceeded:
+            notices.append(
+                Notice(
+                    NoticeKind.PARTIAL,
+                    "OWASP rules hit tree-sitter's match limit; some matches may be missing",
+                    path=path,
                 )
+            )
         if tree.root_node.has_error:
             notices.append(_syntax_notice(tree.root_node, path))
-        findings.sort(key=lambda f: (f.start_line, f.rule_id))
-        return findings, notices
+        pairs = _findings(hits, source)
+        if not apply_suppressions:
+            return FileScan(findings=[finding for finding, _ in pairs], notices=notices)
+        by_line = suppressions.directives_by_line(tree.root_node, data, language, self._rule_ids)
+        if not by_line:
+            return FileScan(findings=[finding for finding, _ in pairs], notices=notices)
+        today = self.today()
+        kept: list[Finding] = []
+        silenced: list[Finding] = []
+        for finding, match_line in pairs:
+            decision = suppressions.decide(finding.rule_id, (finding.start_line, match_line), by_line, today)
+            if decision.directive is not None:
+                directive = decision.directive
+                properties = {
+                    **finding.properties,
+                    "suppressedReason": directive.reason,
+                    "suppressedUntil": directive.until.isoformat() if directive.until else None,
+                    "suppressedAt": directive.line,
+                }
+                silenced.append(replace(finding, properties=properties))
+                continue
+            if decision.expired is not None and decision.expired.until is not None:
+                until = decision.expired.until.isoformat()
+                finding = replace(finding, properties={**finding.properties, "suppressionExpired": until})
+                notices.append(
+                    Notice(
+                        NoticeKind.SUPPRESSION,
+                        f"prwarden-ignore on line {decision.expired.line} expired on {until};"
+                        f" {finding.rule_id} is reported again",
+                        path=path,
+                        line=finding.start_line,
+                        about=finding.fingerprint,
+                    )
+                )
+            for problem in decision.problems:
+                notices.append(
+                    Notice(NoticeKind.SUPPRESSION, problem, path=path, line=finding.start_line, about=finding.fingerprint)
+                )
+            kept.append(finding)
+        return FileScan(findings=kept, suppressed=silenced, notices=notices)
 
 
-def _run_rule(rule: Rule, tree: tree_sitter.Tree, source: _Source) -> tuple[list[Finding], bool]:
-    """Findings of one rule, at most one per statement (two evals in one call are one fix)."""
-    cursor = tree_sitter.QueryCursor(rule.queries[source.language])
+def _build_plans(language: str, rules: Sequence[Rule]) -> tuple[_Plan, ...]:
+    """One query holding every rule's patterns, in rule order.
+
+    Each rule's query already compiled alone at load (with its own error messages), and a
+    query is a list of patterns, so joining the texts gives the same patterns in order: the
+    pattern index of a match says whose rule it is. Should the combined text not compile to
+    exactly those patterns, the rules run one query each instead of ever being misattributed.
+    """
+    if not rules:
+        return ()
+    owners = tuple(rule for rule in rules for _ in range(rule.queries[language].pattern_count))
+    text = "\n".join(rule.query for rule in rules)
+    try:
+        query = tree_sitter.Query(grammar(language), text)
+    except tree_sitter.QueryError:
+        return tuple(_single_plan(rule, language) for rule in rules)
+    if query.pattern_count != len(owners):
+        return tuple(_single_plan(rule, language) for rule in rules)
+    return (_Plan(query, owners),)
+
+
+def _single_plan(rule: Rule, language: str) -> _Plan:
+    query = rule.queries[language]
+    return _Plan(query, (rule,) * query.pattern_count)
+
+
+def _run_plans(plans: Sequence[_Plan], tree: tree_sitter.Tree, source: _Source) -> tuple[list[_Hit], bool]:
+    """Every rule's matches that pass its conditions, at most one per rule and statement (two
+    evals in one call are one fix). The span is checked first: a statement already reported
+    for a rule does not pay for that rule's conditions again."""
     root = tree.root_node
-    findings: dict[tuple[int, int], Finding] = {}
-    for _pattern, captures in cursor.matches(root):
-        matched = captures.get(MATCH_CAPTURE)
-        if not matched:
-            continue
-        context = MatchContext(captures, source.data, root, source.language, source.path)
-        if not all(CONDITIONS[c.name].holds(context, c.arg) for c in rule.conditions):
-            continue
-        span = enclosing_statement(matched[0])
-        key = (span.start_byte, span.end_byte)
-        if key not in findings:
-            findings[key] = _finding(rule, source, span)
-    return list(findings.values()), cursor.did_exceed_match_limit
+    cache = FileCache()  # taint and constant analyses of this file, shared by all its matches
+    seen: set[tuple[str, int, int]] = set()
+    hits: list[_Hit] = []
+    exceeded = False
+    for plan in plans:
+        cursor = tree_sitter.QueryCursor(plan.query)
+        owners = plan.owners
+        for pattern, captures in cursor.matches(root):
+            matched = captures.get(MATCH_CAPTURE)
+            if not matched:
+                continue
+            rule = owners[pattern]
+            node = matched[0]
+            span = enclosing_statement(node)
+            key = (rule.id, span.start_byte, span.end_byte)
+            if key in seen:
+                continue
+            if rule.conditions:
+                context = MatchContext(captures, source.data, root, source.language, source.path, cache)
+                if not all(CONDITIONS[c.name].holds(context, c.arg) for c in rule.conditions):
+                    continue
+            seen.add(key)
+            hits.append(_Hit(rule, span, node.start_point.row + 1))
+        exceeded = exceeded or cursor.did_exceed_match_limit
+    return hits, exceeded
+
+
+def _findings(hits: Iterable[_Hit], source: _Source) -> list[tuple[Finding, int]]:
+    """Findings in document order, each with its match line; `occurrence` counts earlier
+    findings of the same rule and code, so two copies of one statement stay two findings."""
+    ordered = sorted(hits, key=lambda h: (h.span.start_byte, h.rule.id, h.span.end_byte))
+    counts: dict[tuple[str, str], int] = {}
+    out: list[tuple[Finding, int]] = []
+    for hit in ordered:
+        finding = _finding(hit.rule, source, hit.span)
+        identity = (finding.rule_id, finding.snippet)
+        occurrence = counts.get(identity, 0)
+        counts[identity] = occurrence + 1
+        if occurrence:
+            finding = replace(finding, occurrence=occurrence)
+        out.append((finding, hit.match_line))
+    out.sort(key=lambda pair: (pair[0].start_line, pair[0].rule_id))
+    return out
 
 
 def enclosing_statement(node: Node) -> Node:

@@ -15,12 +15,14 @@ from pathlib import PurePosixPath
 
 import tree_sitter
 import tree_sitter_javascript
+import tree_sitter_python
 import tree_sitter_typescript
 
 _GRAMMARS: dict[str, Callable[[], object]] = {
     "javascript": tree_sitter_javascript.language,
     "typescript": tree_sitter_typescript.language_typescript,
     "tsx": tree_sitter_typescript.language_tsx,
+    "python": tree_sitter_python.language,
 }
 
 EXTENSIONS: dict[str, str] = {
@@ -34,9 +36,21 @@ EXTENSIONS: dict[str, str] = {
     ".cts": "typescript",
     # TSX needs its own grammar: `<T>x` is a cast in .ts but an element in .tsx.
     ".tsx": "tsx",
+    ".py": "python",
+    # Stubs hold no executable code, but a rule may still look at constants declared in them.
+    ".pyi": "python",
 }
 
 LANGUAGES: tuple[str, ...] = tuple(_GRAMMARS)
+
+FAMILIES: dict[str, str] = {
+    "javascript": "javascript",
+    "typescript": "javascript",
+    "tsx": "javascript",
+    "python": "python",
+}
+"""Grammar -> language family: TypeScript and TSX share JavaScript's taint data
+(rules/taint/javascript.yml) and its node names for everything taint looks at."""
 
 _READ_CHUNK_BYTES = 64 * 1024
 """How much source the parser is handed per read callback."""
@@ -44,6 +58,11 @@ _READ_CHUNK_BYTES = 64 * 1024
 
 class ParseTimeout(Exception):
     """The parser ran past its deadline; the file is reported as not scanned."""
+
+
+def family(language: str) -> str:
+    """The language family of a grammar name ("tsx" -> "javascript"); KeyError if unknown."""
+    return FAMILIES[language]
 
 
 def language_for_path(path: str) -> str | None:

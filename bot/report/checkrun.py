@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.github.client import InstallationClient
 from bot.model import Finding, Kind, ScanResult, Severity
+from bot.report.jsonout import PREEXISTING_LABEL, suppressed_reasons
 
 CHECK_NAME = "PR Warden"
 MAX_ANNOTATIONS_PER_REQUEST = 50
@@ -98,9 +99,14 @@ def render(result: ScanResult, *, fail_on: Severity) -> CheckOutput:
         "",
         f"Files scanned: {result.files_scanned}. Findings: "
         + ", ".join(f"{KIND_HEADINGS[k]} {counts[k]}" for k in Kind)
-        + (f". Suppressed: {len(result.suppressed)}" if result.suppressed else "")
         + ".",
     ]
+    if result.suppressed:
+        reasons = suppressed_reasons(result.suppressed)
+        detail = f" ({_escape_md('; '.join(reasons))})" if reasons else ""
+        lines += ["", f"{len(result.suppressed)} suppressed{detail}"]
+    if result.preexisting:
+        lines += ["", f"{len(result.preexisting)} {PREEXISTING_LABEL}"]
     for kind in Kind:
         lines += ["", f"### {KIND_HEADINGS[kind]}"]
         mine = [f for f in result.findings if f.kind is kind]

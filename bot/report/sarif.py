@@ -14,7 +14,12 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.model import Finding, Notice, NoticeKind, ScannerStatus, ScanResult, Severity
-from bot.report.jsonout import scanner_to_json, sort_findings, sort_notices, sort_scanners
+from bot.report.jsonout import (
+    scanner_to_json,
+    sort_findings,
+    sort_notices,
+    sort_scanners,
+)
 
 __all__ = [
     "FINGERPRINT_KEY",
@@ -70,6 +75,7 @@ NOTICE_TO_SARIF_LEVEL: dict[NoticeKind, str] = {
     NoticeKind.PARTIAL: "warning",
     NoticeKind.UNPARSEABLE: "warning",
     NoticeKind.SKIPPED: "note",
+    NoticeKind.SUPPRESSION: "warning",
 }
 """Something that should have been scanned and was not is a warning; a deliberate skip a note."""
 
@@ -183,7 +189,11 @@ def _result(finding: Finding, rule_index: int, *, suppressed: bool) -> dict[str,
     }
     if suppressed:
         # Suppressions are comments in the scanned source (owasp/ layer): SARIF's "inSource".
-        result["suppressions"] = [{"kind": "inSource"}]
+        suppression: dict[str, Any] = {"kind": "inSource"}
+        reason = finding.properties.get("suppressedReason")
+        if reason:
+            suppression["justification"] = str(reason)
+        result["suppressions"] = [suppression]
     return result
 
 
@@ -246,6 +256,8 @@ def to_sarif(result: ScanResult, *, tool_version: str) -> dict[str, Any]:
             "scanners": _scanners(result.scanners),
             "partial": result.partial,
             "filesScanned": result.files_scanned,
+            # Not results: code scanning would raise alerts for code the change did not add.
+            "preexisting": len(result.preexisting),
         },
     }
     return {"$schema": SARIF_SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}

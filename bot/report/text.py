@@ -12,7 +12,14 @@ from collections import Counter
 from collections.abc import Iterable
 
 from bot.model import Finding, Kind, Notice, NoticeKind, ScanResult, Severity
-from bot.report.jsonout import KIND_ORDER, sort_findings, sort_notices, sort_scanners
+from bot.report.jsonout import (
+    KIND_ORDER,
+    PREEXISTING_LABEL,
+    sort_findings,
+    sort_notices,
+    sort_scanners,
+    suppressed_reasons,
+)
 
 __all__ = ["SECTION_TITLES", "to_text"]
 
@@ -62,6 +69,16 @@ def _finding_line(finding: Finding) -> str:
     return _INDENT + _GAP.join(part for part in parts if part)
 
 
+def _suppressed_line(finding: Finding) -> str:
+    """A suppressed finding with the reason (and expiry) its comment gave."""
+    reason = str(finding.properties.get("suppressedReason") or "")
+    until = finding.properties.get("suppressedUntil")
+    extra = [f"reason: {_clean(reason)}"] if reason else []
+    if until:
+        extra.append(f"until {_clean(str(until))}")
+    return _GAP.join([_finding_line(finding), *extra])
+
+
 def _notice_line(notice: Notice) -> str:
     parts = [notice.kind.value, _location(notice.path, notice.line), _clean(notice.message)]
     return _INDENT + _GAP.join(part for part in parts if part)
@@ -79,7 +96,11 @@ def _summary(result: ScanResult, notices: int) -> str:
     else:
         parts = ["no findings"]
     if result.suppressed:
-        parts.append(f"{len(result.suppressed)} suppressed")
+        reasons = suppressed_reasons(result.suppressed)
+        detail = f" ({_clean('; '.join(reasons))})" if reasons else ""
+        parts.append(f"{len(result.suppressed)} suppressed{detail}")
+    if result.preexisting:
+        parts.append(f"{len(result.preexisting)} {PREEXISTING_LABEL}")
     if notices:
         parts.append(_plural(notices, "notice"))
     return ", ".join(parts)
@@ -97,7 +118,7 @@ def to_text(result: ScanResult) -> str:
     for kind in KIND_ORDER:
         out += _section(SECTION_TITLES[kind], (_finding_line(f) for f in findings if f.kind is kind))
     if result.suppressed:
-        out += _section("SUPPRESSED", (_finding_line(f) for f in sort_findings(result.suppressed)))
+        out += _section("SUPPRESSED", (_suppressed_line(f) for f in sort_findings(result.suppressed)))
     notice_lines = [_notice_line(n) for n in sort_notices(result.notices)]
     if result.partial and not any(n.kind is NoticeKind.PARTIAL for n in result.notices):
         notice_lines.insert(0, f"{_INDENT}partial  the change was larger than the source could list; only part of it was scanned")

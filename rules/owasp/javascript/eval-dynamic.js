@@ -93,3 +93,97 @@ const evalResult = evaluate(expression);
 
 // ok: js-eval-dynamic
 eval(42);
+
+// --- setTimeout / setInterval with code text -------------------------------------------------
+
+// A string literal is compiled as code just like eval's argument.
+// ruleid: js-eval-dynamic
+setTimeout("refreshDashboard()", 5000);
+
+function schedule(callbackName, delay) {
+  // ruleid: js-eval-dynamic
+  setTimeout(callbackName + "()", delay);
+}
+
+app.get("/poll", (req, res) => {
+  // ruleid: js-eval-dynamic
+  const timer = setInterval(
+    `notify("${req.query.channel}")`,
+    1000
+  );
+  res.json({ timer: String(timer) });
+});
+
+// ruleid: js-eval-dynamic
+window.setTimeout('document.getElementById("banner").remove()', 3000);
+
+// ruleid: js-eval-dynamic
+globalThis.setInterval("tick(" + counter + ")", 250);
+
+// ok: js-eval-dynamic
+setTimeout(() => refreshDashboard(), 5000);
+
+// ok: js-eval-dynamic
+setTimeout(refreshDashboard, 5000);
+
+// ok: js-eval-dynamic
+const poller = setInterval(function poll() {
+  fetch("/status");
+}, 1000);
+
+// ok: js-eval-dynamic
+window.setTimeout(this.hideToast.bind(this), 3000);
+
+// ok: js-eval-dynamic
+setImmediate(() => flush());
+
+// Another object's setTimeout (a fake-timer helper in tests) is not the global one.
+// ok: js-eval-dynamic
+clock.setTimeout("advance", 10);
+
+// ok: js-eval-dynamic
+const hint = "never call setTimeout('code()', 10) with a string";
+
+// --- Node's vm module --------------------------------------------------------------------------
+
+const vm = require("vm");
+
+function runUserScript(source, sandbox) {
+  // ruleid: js-eval-dynamic
+  return vm.runInNewContext(source, sandbox, { timeout: 100 });
+}
+
+// ruleid: js-eval-dynamic
+const compiled = new vm.Script(`(function () { ${pluginBody} })()`);
+
+// ruleid: js-eval-dynamic
+require("node:vm").runInThisContext(req.body.snippet);
+
+const { runInNewContext, compileFunction } = require("vm");
+// ruleid: js-eval-dynamic
+const value = runInNewContext(expression, { Math });
+
+// ruleid: js-eval-dynamic
+const fn = compileFunction(
+  hookSource,
+  ["event", "context"]
+);
+
+// ruleid: js-eval-dynamic
+vm.runInContext(code, vm.createContext({}));
+
+// ok: js-eval-dynamic
+vm.runInNewContext("1 + 1", {});
+
+// ok: js-eval-dynamic
+const fixed = new vm.Script("globalThis.ready = true");
+
+// A vm.Script instance's runInNewContext takes a context, not code.
+// ok: js-eval-dynamic
+compiled.runInNewContext(sandbox);
+
+// ok: js-eval-dynamic
+const ctx = vm.createContext(sandbox);
+
+// ok: js-eval-dynamic
+db.runInContext(transaction);

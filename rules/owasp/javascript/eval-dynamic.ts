@@ -29,3 +29,21 @@ const two: number = eval(<string>"1 + 1");
 
 // ok: js-eval-dynamic
 type Evaluator = { eval(input: string): unknown };
+
+import * as vm from "node:vm";
+
+export function runHook(hook: { code: string }, context: vm.Context): unknown {
+  // ruleid: js-eval-dynamic
+  return vm.runInContext(hook.code as string, context);
+}
+
+export function delayedCall(name: string, ms: number): NodeJS.Timeout {
+  // ruleid: js-eval-dynamic
+  return setTimeout(`${name}()`, ms);
+}
+
+// ok: js-eval-dynamic
+const handle: ReturnType<typeof setInterval> = setInterval((): void => tick(), 1000);
+
+// ok: js-eval-dynamic
+const script: vm.Script = new vm.Script("1 + 1");
