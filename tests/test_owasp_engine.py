@@ -549,7 +549,7 @@ def test_combined_query_dispatches_each_pattern_to_its_rule(tmp_path: Path) -> N
     combined = OwaspAnalyzer(folder)
     separate = OwaspAnalyzer(folder, combine=False)
     (plan,) = combined.plans("javascript")
-    assert plan.query.pattern_count == sum(r.queries["javascript"].pattern_count for r in combined.rules)
+    assert plan.query.pattern_count == sum(r.query_for("javascript").pattern_count for r in combined.rules)
     assert len(separate.plans("javascript")) == 2
     got = [(f.rule_id, f.start_line) for f in findings(combined, "a.js", MIXED_JS)]
     assert got == [

@@ -32,3 +32,12 @@ def test_pack_loads_with_unique_ids_and_catalogues() -> None:
     assert [entry["id"] for entry in entries] == [rule.id for rule in rules]
     for entry in entries:
         assert set(entry) >= {"id", "title", "severity", "cwe", "languages"}
+
+
+def test_capture_names_read_from_text_match_the_compiled_query() -> None:
+    """Scans load rules without compiling each alone; the captures they check must agree."""
+    from bot.owasp.rules import _capture_names, capture_names_in, load_rules
+
+    for rule in load_rules():
+        for language in rule.languages:
+            assert capture_names_in(rule.query) == _capture_names(rule.query_for(language)), rule.id

@@ -11,6 +11,8 @@ back to its rule by the query pattern it matched.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -25,7 +27,7 @@ from bot.model import FileStatus, Finding, Kind, Notice, NoticeKind, ScannedFile
 from bot.owasp import suppressions
 from bot.owasp.conditions import CONDITIONS, FileCache, MatchContext
 from bot.owasp.languages import ParseTimeout, grammar, language_for_path, parse
-from bot.owasp.rules import MATCH_CAPTURE, Rule, load_rules
+from bot.owasp.rules import MATCH_CAPTURE, Rule, pattern_captures, load_rules
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """Bigger files are bundles or generated code far more often than hand-written source, and
@@ -158,7 +160,7 @@ class OwaspAnalyzer(Analyzer):
     ) -> None:
         """`today` decides suppression expiry (injectable for tests); `combine=False` runs one
         query per rule, as before the combined query (kept for measuring and as a fallback)."""
-        self.rules: tuple[Rule, ...] = tuple(rules) if rules is not None else load_rules(rules_dir)
+        self.rules: tuple[Rule, ...] = tuple(rules) if rules is not None else load_rules(rules_dir, validate=False)
         self.max_file_bytes = max_file_bytes
         self.parse_timeout = parse_timeout
         self.today = today
@@ -285,19 +287,25 @@ def _build_plans(language: str, rules: Sequence[Rule]) -> tuple[_Plan, ...]:
     """
     if not rules:
         return ()
-    owners = tuple(rule for rule in rules for _ in range(rule.queries[language].pattern_count))
     text = "\n".join(rule.query for rule in rules)
     try:
         query = tree_sitter.Query(grammar(language), text)
     except tree_sitter.QueryError:
         return tuple(_single_plan(rule, language) for rule in rules)
-    if query.pattern_count != len(owners):
+    # Owner of each pattern: the rule whose text holds the pattern's first byte.
+    ends = list(itertools.accumulate(len((rule.query + "\n").encode("utf-8")) for rule in rules))
+    owners = tuple(rules[bisect.bisect_right(ends, query.start_byte_for_pattern(i))] for i in range(query.pattern_count))
+    names = [query.capture_name(i) for i in range(query.capture_count)]
+    if MATCH_CAPTURE not in names or not all(
+        pattern_captures(query, i, names.index(MATCH_CAPTURE)) for i in range(query.pattern_count)
+    ):
+        # A pattern without @match: compiling each rule alone names the file that has it.
         return tuple(_single_plan(rule, language) for rule in rules)
     return (_Plan(query, owners),)
 
 
 def _single_plan(rule: Rule, language: str) -> _Plan:
-    query = rule.queries[language]
+    query = rule.query_for(language)
     return _Plan(query, (rule,) * query.pattern_count)
 
 

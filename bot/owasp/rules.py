@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -85,10 +85,21 @@ class Rule:
     path: Path
     """The YAML file, so errors and `rules list` can point at it."""
     conditions: tuple[ConditionSpec, ...] = ()
-    queries: Mapping[str, tree_sitter.Query] = field(
+    compiled: dict[str, tree_sitter.Query] = field(
         default_factory=dict, compare=False, hash=False, repr=False
     )
-    """The query compiled once per language the rule lists."""
+    """This rule's query compiled alone, per language, on first use (see `query_for`)."""
+
+    def query_for(self, language: str) -> tree_sitter.Query:
+        """The rule's own query for one grammar, compiled and checked once.
+
+        Scanning uses one combined query per language (engine.py); a rule compiled alone is
+        what `validate` and error messages need, so it is not paid for at every start.
+        """
+        query = self.compiled.get(language)
+        if query is None:
+            query = self.compiled[language] = _compile(self.path, self.query, language)
+        return query
 
 
 def default_rules_dir() -> Path:
@@ -105,18 +116,23 @@ def rule_files(rules_dir: Path) -> list[Path]:
     return sorted(p for p in rules_dir.rglob("*") if p.suffix in RULE_SUFFIXES and p.is_file())
 
 
-def load_rules(rules_dir: Path | None = None) -> tuple[Rule, ...]:
-    """Load and validate every rule; ids must be unique across files."""
+def load_rules(rules_dir: Path | None = None, *, validate: bool = True) -> tuple[Rule, ...]:
+    """Load every rule; ids must be unique across files.
+
+    `validate` compiles each rule for every language it lists, so a query that breaks on one
+    grammar fails here naming its file. Scanning passes False: the combined query per language
+    compiles them anyway, and falls back to these precise checks if it does not.
+    """
     rules: dict[str, Rule] = {}
     for path in rule_files(rules_dir or default_rules_dir()):
-        rule = load_rule(path)
+        rule = load_rule(path, validate=validate)
         if rule.id in rules:
             raise RuleError(path, "id", f"{rule.id!r} is already used by {rules[rule.id].path}")
         rules[rule.id] = rule
     return tuple(rules[rule_id] for rule_id in sorted(rules))
 
 
-def load_rule(path: Path) -> Rule:
+def load_rule(path: Path, *, validate: bool = True) -> Rule:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -125,10 +141,10 @@ def load_rule(path: Path) -> Rule:
         raise RuleError(path, None, f"not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise RuleError(path, None, "must be a mapping of rule fields")
-    return _build(path, data)
+    return _build(path, data, validate=validate)
 
 
-def _build(path: Path, data: dict[str, Any]) -> Rule:
+def _build(path: Path, data: dict[str, Any], *, validate: bool) -> Rule:
     unknown = sorted(set(map(str, data)) - set(_REQUIRED) - set(_OPTIONAL))
     if unknown:
         allowed = ", ".join(_REQUIRED + _OPTIONAL)
@@ -160,9 +176,7 @@ def _build(path: Path, data: dict[str, Any]) -> Rule:
         if language not in LANGUAGES:
             raise RuleError(path, "languages", f"{language!r} is not one of {', '.join(LANGUAGES)}")
     query = _text(path, data, "query")
-    queries = {language: _compile(path, query, language) for language in languages}
-    captures = _capture_names(next(iter(queries.values())))
-    return Rule(
+    rule = Rule(
         id=rule_id,
         title=title,
         message=_text(path, data, "message"),
@@ -173,9 +187,13 @@ def _build(path: Path, data: dict[str, Any]) -> Rule:
         query=query,
         fix=_text(path, data, "fix"),
         path=path,
-        conditions=_conditions(path, data.get("conditions"), captures),
-        queries=queries,
     )
+    if validate:
+        for language in languages:
+            rule.query_for(language)
+    # Conditions name captures, so their arguments are checked against the query's captures.
+    captures = _capture_names(rule.query_for(languages[0])) if validate else capture_names_in(query)
+    return replace(rule, conditions=_conditions(path, data.get("conditions"), captures), compiled=rule.compiled)
 
 
 def _text(path: Path, data: dict[str, Any], name: str) -> str:
@@ -207,16 +225,12 @@ def _compile(path: Path, query: str, language: str) -> tree_sitter.Query:
         raise RuleError(path, "query", f"does not compile for {language}: {exc}") from None
     if compiled.pattern_count == 0:
         raise RuleError(path, "query", "has no patterns")
+    names = [compiled.capture_name(i) for i in range(compiled.capture_count)]
+    match_id = names.index(MATCH_CAPTURE) if MATCH_CAPTURE in names else None
     encoded = query.encode("utf-8")
     for index in range(compiled.pattern_count):
-        start = compiled.start_byte_for_pattern(index)
-        text = encoded[start : compiled.end_byte_for_pattern(index)].decode("utf-8")
-        line = encoded[:start].count(b"\n") + 1
-        try:
-            names = _capture_names(tree_sitter.Query(lang, text))
-        except tree_sitter.QueryError:
-            names = frozenset()
-        if MATCH_CAPTURE not in names:
+        if match_id is None or not pattern_captures(compiled, index, match_id):
+            line = encoded[: compiled.start_byte_for_pattern(index)].count(b"\n") + 1
             raise RuleError(
                 path,
                 "query",
@@ -224,6 +238,43 @@ def _compile(path: Path, query: str, language: str) -> tree_sitter.Query:
                 " a predicate outside its pattern's parentheses also shows up like this",
             )
     return compiled
+
+
+def pattern_captures(query: tree_sitter.Query, pattern: int, capture: int) -> bool:
+    """Whether one pattern of a compiled query uses a capture (no recompiling per pattern).
+
+    py-tree-sitter 0.26 raises SystemError ("Unexpected capture quantifier of 0") instead of
+    returning the zero quantifier for a capture the pattern does not use.
+    """
+    try:
+        query.capture_quantifier(pattern, capture)
+    except SystemError:
+        return False
+    return True
+
+
+def capture_names_in(query: str) -> frozenset[str]:
+    """Capture names written in a query's text, skipping strings and `;` comments, so loading
+    rules for a scan need not compile each one (our own rule files, never repository text)."""
+    names: set[str] = set()
+    index, size = 0, len(query)
+    while index < size:
+        char = query[index]
+        if char == '"':
+            index += 1
+            while index < size and query[index] != '"':
+                index += 2 if query[index] == "\\" else 1
+        elif char == ";":
+            while index < size and query[index] != "\n":
+                index += 1
+        elif char == "@":
+            start = index = index + 1
+            while index < size and (query[index].isalnum() or query[index] in "_.-"):
+                index += 1
+            names.add(query[start:index])
+            continue
+        index += 1
+    return frozenset(names)
 
 
 def _capture_names(query: tree_sitter.Query) -> frozenset[str]:
