@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.analysis import Analyzer, AnalyzerOutput
+from bot.analysis_pool import AnalysisPool
 from bot.diff.local import DiffTooLarge, changed_lines_between
 from bot.model import (
     ChangedFile,
@@ -41,6 +42,13 @@ class ScanLimits:
 
 BINARY_SNIFF_BYTES = 8000
 """git's own heuristic: a NUL byte in the first 8000 bytes means binary."""
+
+
+def default_analyzers() -> list[Analyzer]:
+    """What a scan runs unless told otherwise. Adding an analyzer kind is one line here."""
+    from bot.owasp.engine import OwaspAnalyzer
+
+    return [OwaspAnalyzer()]
 
 
 def is_binary(data: bytes) -> bool:
@@ -81,10 +89,10 @@ async def _load(source: Source, changed: ChangedFile, limits: ScanLimits) -> tup
 
 def analyze(files: Sequence[ScannedFile], analyzers: Sequence[Analyzer]) -> list[AnalyzerOutput]:
     """Run every analyzer on the files it wants. Pure and CPU-bound."""
-    return [output for _, output in _analyze_each(files, analyzers)]
+    return [output for _, output in analyze_each(files, analyzers)]
 
 
-def _analyze_each(files: Sequence[ScannedFile], analyzers: Sequence[Analyzer]) -> list[tuple[int, AnalyzerOutput]]:
+def analyze_each(files: Sequence[ScannedFile], analyzers: Sequence[Analyzer]) -> list[tuple[int, AnalyzerOutput]]:
     """(index of the analyzer, its output), for each analyzer that wants any of the files."""
     outputs = []
     for index, analyzer in enumerate(analyzers):
@@ -170,26 +178,29 @@ async def _load_base(source: Source, file: ScannedFile, limits: ScanLimits) -> _
     return _Base(base_path, data.decode("utf-8", errors="replace"))
 
 
-def _analyze_bases(
-    wanted: Mapping[int, list[tuple[str, ScannedFile]]], analyzers: Sequence[Analyzer]
+def _base_findings(
+    wanted: Mapping[int, list[tuple[str, ScannedFile]]], runs: Sequence[tuple[int, AnalyzerOutput]]
 ) -> dict[tuple[int, str], list[Finding]]:
-    """(analyzer index, head path) -> every finding the analyzer makes in that file's base."""
+    """(analyzer index, head path) -> every finding that analyzer makes in that file's base."""
+    head_paths = {index: {base.path: head for head, base in pairs} for index, pairs in wanted.items()}
     found: dict[tuple[int, str], list[Finding]] = {}
-    for index, pairs in wanted.items():
-        analyzer = analyzers[index]
-        base_files = [base for _, base in pairs if analyzer.wants(base.path)]
-        if not base_files:
-            continue
-        output = analyzer.analyze(base_files)
-        head_path = {base.path: head for head, base in pairs}
+    for index, output in runs:
         for finding in (*output.findings, *output.suppressed):
-            head = head_path.get(finding.path)
+            head = head_paths.get(index, {}).get(finding.path)
             if head is not None:
                 found.setdefault((index, head), []).append(finding)
     return found
 
 
-async def run_scan(source: Source, analyzers: Sequence[Analyzer], limits: ScanLimits | None = None) -> ScanResult:
+async def run_scan(
+    source: Source,
+    analyzers: Sequence[Analyzer],
+    limits: ScanLimits | None = None,
+    *,
+    pool: AnalysisPool | None = None,
+) -> ScanResult:
+    """Scan a change. With `pool`, head files are analysed in its processes, which run the
+    default analyzers (so `analyzers` must be those too)."""
     limits = limits or ScanLimits()
     started = time.monotonic()
     changes = await source.changes()
@@ -202,11 +213,15 @@ async def run_scan(source: Source, analyzers: Sequence[Analyzer], limits: ScanLi
         async with gate:
             return await _load(source, changed, limits)
 
+    await source.prefetch([f.path for f in wanted], Side.HEAD, cap=limits.max_file_bytes)
     loaded = await asyncio.gather(*(load(f) for f in wanted))
     files = [scanned for scanned, _ in loaded if scanned is not None]
     notices.extend(notice for _, notice in loaded if notice is not None)
 
-    runs = await asyncio.to_thread(_analyze_each, files, analyzers)
+    if pool is not None:
+        runs = await pool.analyze(files)
+    else:
+        runs = await asyncio.to_thread(analyze_each, files, analyzers)
     by_path = {f.path: f for f in files}
     lines_by_path = {f.path: f.changed.changed_lines for f in files}
 
@@ -231,6 +246,8 @@ async def run_scan(source: Source, analyzers: Sequence[Analyzer], limits: ScanLi
         async with gate:
             return await _load_base(source, by_path[path], limits)
 
+    base_paths = [by_path[p].changed.previous_path or p for p in needs_base]
+    await source.prefetch(base_paths, Side.BASE, cap=limits.max_file_bytes)
     bases = dict(zip(needs_base, await asyncio.gather(*(load_base(p) for p in needs_base))))
     notices.extend(base.notice for base in bases.values() if base.notice is not None)
     base_work: dict[int, list[tuple[str, ScannedFile]]] = {}
@@ -242,7 +259,11 @@ async def run_scan(source: Source, analyzers: Sequence[Analyzer], limits: ScanLi
             continue
         base_file = ScannedFile(ChangedFile(base.path, FileStatus.MODIFIED, frozenset()), base.text)
         base_work.setdefault(index, []).append((path, base_file))
-    base_findings = await asyncio.to_thread(_analyze_bases, base_work, analyzers) if base_work else {}
+    base_findings: dict[tuple[int, str], list[Finding]] = {}
+    if base_work:
+        base_files = list({base.path: base for pairs in base_work.values() for _, base in pairs}.values())
+        base_runs = await pool.analyze(base_files) if pool is not None else await asyncio.to_thread(analyze_each, base_files, analyzers)
+        base_findings = _base_findings(base_work, base_runs)
 
     findings: list[Finding] = []
     suppressed: list[Finding] = []

@@ -18,7 +18,7 @@ from bot.github.client import GitHubApp
 from bot.github.errors import GitHubError, InstallationSuspended, RetryLater
 from bot.queue import Job, JobNotFound, JobQueue
 from bot.report.checkrun import CheckOutput, CheckRunPublisher, failure_output, render
-from bot.scan import ScanLimits, run_scan
+from bot.scan import ScanLimits, default_analyzers, run_scan
 from bot.sources.github_pr import GitHubPullSource
 
 log = logging.getLogger(__name__)
@@ -26,12 +26,6 @@ log = logging.getLogger(__name__)
 MAX_JOB_ATTEMPTS = 4
 JOB_RETRY_BASE_SECONDS = 30.0
 LEASE_SECONDS = 600.0
-
-
-def default_analyzers() -> list[Analyzer]:
-    from bot.owasp.engine import OwaspAnalyzer
-
-    return [OwaspAnalyzer()]
 
 
 def _retryable(exc: GitHubError) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 
 from bot.model import ChangeSet
 
@@ -30,3 +31,8 @@ class Source(ABC):
     @abstractmethod
     async def read(self, path: str, side: Side, *, cap: int) -> bytes | None:
         """A file's bytes at one side, None if it does not exist there; FileTooLarge above `cap`."""
+
+    async def prefetch(self, paths: Sequence[str], side: Side, *, cap: int) -> None:
+        """Read many files at once ahead of `read`, where the source can batch (local git does
+        it in one process instead of one per file). By default each `read` fetches its own."""
+        return None
