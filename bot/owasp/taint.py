@@ -106,6 +106,9 @@ Path_ = tuple[str, ...]
 "module:<name>"."""
 
 
+_ACCESS_TYPES = frozenset({"member_expression", "attribute", "subscript_expression", "subscript"})
+
+
 class TaintDataError(ValueError):
     """rules/taint/<family>.yml is missing or malformed; names the file."""
 
@@ -1210,27 +1213,25 @@ class FileTaint:
 
     # - access paths -
 
+    def _access_step(self, node: Node) -> tuple[str, Node | None]:
+        """One step of an access path: `a.b` -> ("b", a); `a["c"]` -> ("c", a); `a[i]` -> ("[]", a)."""
+        if node.type in ("member_expression", "attribute"):
+            prop = node.child_by_field_name("property" if node.type == "member_expression" else "attribute")
+            return (self.text(prop) if prop is not None else "?"), node.child_by_field_name("object")
+        js = node.type == "subscript_expression"
+        index = node.child_by_field_name("index" if js else "subscript")
+        literal = _string_text(index, self) if index is not None and index.type == "string" else None
+        return (literal or "[]"), node.child_by_field_name("object" if js else "value")
+
     def raw_path(self, node: Node) -> Path_ | None:
         """The access path as written: `a.b["c"].d()` -> ("a", "b", "c", "d()")."""
         segments: list[str] = []
         current: Node | None = node
         while current is not None:
             kind = current.type
-            if kind in ("member_expression", "attribute"):
-                prop = current.child_by_field_name(
-                    "property" if kind == "member_expression" else "attribute"
-                )
-                segments.append(self.text(prop) if prop is not None else "?")
-                current = current.child_by_field_name("object")
-            elif kind in ("subscript_expression", "subscript"):
-                index = current.child_by_field_name("index" if kind[-1] == "n" else "subscript")
-                literal = (
-                    _string_text(index, self)
-                    if index is not None and index.type == "string"
-                    else None
-                )
-                segments.append(literal if literal else "[]")
-                current = current.child_by_field_name("object" if kind[-1] == "n" else "value")
+            if kind in _ACCESS_TYPES:
+                segment, current = self._access_step(current)
+                segments.append(segment)
             elif kind in ("call_expression", "call", "new_expression"):
                 callee = current.child_by_field_name(
                     "constructor" if kind == "new_expression" else "function"
@@ -1272,21 +1273,9 @@ class FileTaint:
             if depth > 64:
                 return None
             kind = current.type
-            if kind in ("member_expression", "attribute"):
-                prop = current.child_by_field_name(
-                    "property" if kind == "member_expression" else "attribute"
-                )
-                segments.append(self.text(prop) if prop is not None else "?")
-                current = current.child_by_field_name("object")
-            elif kind in ("subscript_expression", "subscript"):
-                index = current.child_by_field_name("index" if kind[-1] == "n" else "subscript")
-                literal = (
-                    _string_text(index, self)
-                    if index is not None and index.type == "string"
-                    else None
-                )
-                segments.append(literal if literal else "[]")
-                current = current.child_by_field_name("object" if kind[-1] == "n" else "value")
+            if kind in _ACCESS_TYPES:
+                segment, current = self._access_step(current)
+                segments.append(segment)
             elif kind in ("call_expression", "call", "new_expression"):
                 callee = current.child_by_field_name(
                     "constructor" if kind == "new_expression" else "function"
