@@ -35,6 +35,8 @@ class Settings:
     """Jobs the embedded worker runs at once."""
     run_worker: bool = True
     """Whether `serve` runs the embedded worker in-process (the default)."""
+    analysis_process: bool = True
+    """Analyse large changes in a separate process, so the web loop never waits on the GIL."""
     queue_sync: str = "normal"
     """SQLite `synchronous` for the embedded queue: normal survives crashes, full power loss."""
 
@@ -124,6 +126,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         workers=_int(env, "PRWARDEN_WORKERS", 2, 1, 64),
         run_worker=(env.get("PRWARDEN_EMBEDDED_WORKER", "1") not in ("0", "false", "no")),
         queue_sync=_choice(env, "PRWARDEN_QUEUE_SYNC", "normal", ("normal", "full")),
+        analysis_process=(env.get("PRWARDEN_ANALYSIS_PROCESS", "1") not in ("0", "false", "no")),
     )
 
 

@@ -38,6 +38,10 @@ class ScanLimits:
     max_file_bytes: int = 2 * 1024 * 1024
     """Files above this are reported "not scanned" instead of read (bounds memory and time)."""
     concurrent_reads: int = 4
+    pool_from_bytes: int = 200 * 1024
+    """Smaller changes are analysed in a thread of this process: shipping them to a worker
+    process costs more than analysing them (~50 ms for 200 KB), and that short a GIL hold is
+    what the web loop can absorb."""
 
 
 BINARY_SNIFF_BYTES = 8000
@@ -218,6 +222,8 @@ async def run_scan(
     files = [scanned for scanned, _ in loaded if scanned is not None]
     notices.extend(notice for _, notice in loaded if notice is not None)
 
+    if pool is not None and sum(len(f.text) for f in files) < limits.pool_from_bytes:
+        pool = None
     if pool is not None:
         runs = await pool.analyze(files)
     else:

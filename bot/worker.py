@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.analysis import Analyzer
+from bot.analysis_pool import AnalysisPool
 from bot.config import Settings
 from bot.github.client import GitHubApp
 from bot.github.errors import GitHubError, InstallationSuspended, RetryLater
@@ -42,7 +43,10 @@ class Worker:
         *,
         limits: ScanLimits | None = None,
         retry_base: float = JOB_RETRY_BASE_SECONDS,
+        pool: AnalysisPool | None = None,
     ) -> None:
+        """`pool`: analyse in worker processes (the default analyzers), off the web process's GIL."""
+        self.pool = pool
         self.queue = queue
         self.github = github
         self.settings = settings
@@ -108,7 +112,7 @@ class Worker:
                 source = GitHubPullSource(
                     client, repo, int(p["number"]), head_sha, str(p["base_sha"]), changed_files=p.get("changed_files")
                 )
-                result = await run_scan(source, self.analyzers, self.limits)
+                result = await run_scan(source, self.analyzers, self.limits, pool=self.pool)
                 output = render(result, fail_on=self.settings.fail_on)
             except InstallationSuspended:
                 raise
@@ -129,6 +133,13 @@ def embedded_worker(settings: Settings):  # type: ignore[no-untyped-def]
     async def start(queue: JobQueue, stop: asyncio.Event) -> None:
         github = GitHubApp(app_id=settings.app_id, private_key=settings.private_key, api_url=settings.api_url)
         analyzers = await asyncio.to_thread(default_analyzers)
-        await Worker(queue, github, settings, analyzers).run(stop)
+        # Parsing and matching hold the GIL: in this process they would stall the webhook intake
+        # for as long as a large pull request takes to analyse.
+        pool = AnalysisPool(processes=1) if settings.analysis_process else None
+        try:
+            await Worker(queue, github, settings, analyzers, pool=pool).run(stop)
+        finally:
+            if pool is not None:
+                await asyncio.to_thread(pool.close)
 
     return start

@@ -11,6 +11,7 @@ from typing import Any
 
 import uvicorn
 
+from bot.analysis_pool import AnalysisPool
 from bot.config import Settings
 from bot.github.client import GitHubApp
 from bot.github.retry import RetryPolicy
@@ -22,12 +23,18 @@ FAST_RETRIES = RetryPolicy(max_attempts=5, base_delay=0.05, max_backoff=0.5, max
 
 
 def test_worker(settings: Settings, policy: RetryPolicy = FAST_RETRIES) -> Callable[[JobQueue, asyncio.Event], Any]:
-    """The embedded worker with short backoffs, so fault-injection tests finish quickly."""
+    """The embedded worker with short backoffs, so fault-injection tests finish quickly; with
+    `settings.analysis_process`, large changes are analysed in a helper process as in production."""
 
     async def start(queue: JobQueue, stop: asyncio.Event) -> None:
         assert settings.app_id and settings.private_key
         github = GitHubApp(app_id=settings.app_id, private_key=settings.private_key, api_url=settings.api_url, policy=policy, timeout=5.0)
-        await Worker(queue, github, settings, retry_base=0.2).run(stop)
+        pool = AnalysisPool(processes=1) if settings.analysis_process else None
+        try:
+            await Worker(queue, github, settings, retry_base=0.2, pool=pool).run(stop)
+        finally:
+            if pool is not None:
+                await asyncio.to_thread(pool.close)
 
     return start
 

@@ -219,3 +219,15 @@ def test_files_are_paginated_by_following_link_headers(fake: FakeGitHub, tmp_pat
     assert len(pages) == 3, "250 files at 100 a page"
     assert len({a["path"] for a in run.annotations}) == 250
     assert max(annotation_batches(fake)) <= 50
+
+
+def test_a_large_change_is_analysed_in_the_helper_process(fake: FakeGitHub, tmp_path: Path) -> None:
+    """Over 200 KB of changed code goes to the analysis process; the findings are the same."""
+    filler = "".join(f"export const value{i} = compute({i}, 'label-{i}');\n" for i in range(5000))
+    big = filler + "eval(req.query.code);\n" + filler + "new Function(req.body.src);\n"
+    assert len(big) > 200 * 1024
+    repo, pr = pull_with(fake, {"README.md": "x\n"}, {"src/big.js": big})
+    with BotServer(settings_for(fake, tmp_path / "data")) as bot:
+        fake.deliver(bot.webhook_url, "pull_request", fake.pull_request_payload(repo, pr, installation_id=INSTALLATION), SECRET)
+        [run] = wait_for(lambda: completed_runs(fake), timeout=60)
+    assert [a["start_line"] for a in run.annotations] == [5001, 10002]
