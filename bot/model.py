@@ -104,6 +104,8 @@ class ChangedFile:
     """The old path of a renamed file."""
     patch_missing: bool = False
     """GitHub sent no patch (binary or very large): lines must come from a local diff."""
+    deletions: int | None = None
+    """Lines the change deletes from this file, when the source knows (None: unknown)."""
 
 
 @dataclass(frozen=True)

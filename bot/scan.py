@@ -106,6 +106,19 @@ def analyze_each(files: Sequence[ScannedFile], analyzers: Sequence[Analyzer]) ->
     return outputs
 
 
+def _only_inserted(changed: ChangedFile, found: Sequence[Finding]) -> bool:
+    """True when the base version cannot turn a finding into a pre-existing one, so it need not
+    be read: the change only inserts lines (nothing deleted, so nothing moved within the file),
+    and every finding on changed lines lies wholly on inserted lines (no old statement grew).
+    Such findings are new code; identical old copies stay on unchanged lines and are matched
+    there (see split_preexisting)."""
+    if changed.deletions != 0 or changed.status is FileStatus.RENAMED:
+        return False
+    lines = changed.changed_lines
+    touching = [f for f in found if on_changed_lines(f, lines)]
+    return all(all(n in lines for n in range(f.start_line, f.end_line + 1)) for f in touching)
+
+
 def _identity(finding: Finding) -> tuple[str, str, str]:
     """What makes two findings the same code wherever they sit: the fingerprint's parts without
     the path (the caller pairs a file with its base) and without the occurrence (counted)."""
@@ -242,7 +255,9 @@ async def run_scan(
         {
             path
             for (_, path), (found, _) in per_file.items()
-            if path in by_path and any(on_changed_lines(f, lines_by_path[path]) for f in found)
+            if path in by_path
+            and any(on_changed_lines(f, lines_by_path[path]) for f in found)
+            and not _only_inserted(by_path[path].changed, found)
         }
     )
 

@@ -54,7 +54,9 @@ class MemorySource(Source):
         *,
         renames: Mapping[str, str] | None = None,
         lines: Mapping[str, set[int]] | None = None,
+        deletions: Mapping[str, int] | None = None,
     ) -> None:
+        self.deletions = dict(deletions or {})
         self.base = {path: textwrap.dedent(text) for path, text in base.items()}
         self.head = {path: textwrap.dedent(text) for path, text in head.items()}
         self.renames = dict(renames or {})
@@ -76,7 +78,7 @@ class MemorySource(Source):
                 status = FileStatus.MODIFIED
             changed = self.lines.get(path)
             lines = frozenset(changed) if changed is not None else changed_lines_between(old or "", text)
-            files.append(ChangedFile(path, status, lines, old_path))
+            files.append(ChangedFile(path, status, lines, old_path, deletions=self.deletions.get(path)))
         return ChangeSet(tuple(files))
 
     async def read(self, path: str, side: Side, *, cap: int) -> bytes | None:
@@ -321,3 +323,23 @@ def test_reports_count_suppressed_and_preexisting(analyzer: OwaspAnalyzer) -> No
 def test_local_rules_are_not_needed(tmp_path: Path) -> None:
     """A guard for these tests: they use their own rule files, never the shipped pack."""
     assert OwaspAnalyzer(write_rules(tmp_path, EVAL_RULE_TEXT)).rules[0].path.parent == tmp_path / "rules"
+
+
+def test_a_change_that_only_inserts_lines_does_not_read_the_base(analyzer: OwaspAnalyzer) -> None:
+    """Nothing deleted and every finding wholly on inserted lines: nothing can have moved."""
+    base = "eval(legacy);\nconst a = 1;\n"
+    head = "const z = 0;\neval(legacy);\nconst a = 1;\neval(legacy);\neval(fresh);\n"
+    source = MemorySource({"src/a.js": base}, {"src/a.js": head}, deletions={"src/a.js": 0})
+    result = scan(analyzer, source)
+    assert located(result.findings) == [("src/a.js", 4), ("src/a.js", 5)]
+    assert ("src/a.js", Side.BASE) not in source.reads
+
+
+def test_a_statement_grown_by_an_insertion_still_reads_the_base(analyzer: OwaspAnalyzer) -> None:
+    """A blank line inserted inside an old call leaves its text as it was: pre-existing."""
+    base = "const v = eval(\n  input\n);\n"
+    head = "const v = eval(\n\n  input\n);\n"
+    source = MemorySource({"src/a.js": base}, {"src/a.js": head}, deletions={"src/a.js": 0})
+    result = scan(analyzer, source)
+    assert result.findings == () and located(result.preexisting) == [("src/a.js", 1)]
+    assert ("src/a.js", Side.BASE) in source.reads

@@ -100,4 +100,5 @@ def _changed_file(entry: dict[str, Any]) -> tuple[ChangedFile | None, Notice | N
         lines = changed_lines_from_patch(patch)
     except PatchError as exc:
         return None, Notice(NoticeKind.UNPARSEABLE, f"GitHub's patch could not be read: {exc}", path)
-    return ChangedFile(path, status, lines, previous), None
+    deletions = entry.get("deletions")
+    return ChangedFile(path, status, lines, previous, deletions=deletions if isinstance(deletions, int) else None), None
