@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 MAX_JOB_ATTEMPTS = 4
 JOB_RETRY_BASE_SECONDS = 30.0
 LEASE_SECONDS = 600.0
+BUSY_INTAKE_PER_SECOND = 200.0
+"""Above this many webhooks a second, only one scan runs at a time: acknowledging deliveries
+within GitHub's 10 s comes first, scans can wait (bench/README.md, intake)."""
 
 
 def _retryable(exc: GitHubError) -> bool:
@@ -47,6 +50,7 @@ class Worker:
     ) -> None:
         """`pool`: analyse in worker processes (the default analyzers), off the web process's GIL."""
         self.pool = pool
+        self._sampled_at, self._sampled_count, self._rate = time.monotonic(), 0, 0.0
         self.queue = queue
         self.github = github
         self.settings = settings
@@ -56,15 +60,27 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run `settings.workers` job loops until `stop` is set."""
-        await asyncio.gather(*(self._loop(stop) for _ in range(self.settings.workers)))
+        await asyncio.gather(*(self._loop(stop, index) for index in range(self.settings.workers)))
 
-    async def _loop(self, stop: asyncio.Event) -> None:
+    async def _loop(self, stop: asyncio.Event, index: int) -> None:
         while not stop.is_set():
+            if index > 0 and self._intake_busy():
+                await asyncio.sleep(0.25)
+                continue
             job = await self.queue.claim(lease_seconds=LEASE_SECONDS)
             if job is None:
                 await self.queue.wait(timeout=1.0)
                 continue
             await self.handle(job)
+
+    def _intake_busy(self) -> bool:
+        """Whether webhooks arrive faster than BUSY_INTAKE_PER_SECOND (sampled every 0.5 s)."""
+        now = time.monotonic()
+        elapsed = now - self._sampled_at
+        if elapsed >= 0.5:
+            self._rate = (self.queue.enqueues - self._sampled_count) / elapsed
+            self._sampled_at, self._sampled_count = now, self.queue.enqueues
+        return self._rate > BUSY_INTAKE_PER_SECOND
 
     async def handle(self, job: Job) -> None:
         try:

@@ -66,6 +66,10 @@ class JobQueue(ABC):
     - delivery ids are remembered for DELIVERY_RETENTION_SECONDS, even for coalesced deliveries.
     """
 
+    enqueues: int = 0
+    """Enqueue calls made through this instance (any outcome). The in-process worker reads its
+    rate as intake pressure and runs fewer scans at once while webhooks pour in."""
+
     @abstractmethod
     async def enqueue(
         self, kind: str, key: str, payload: dict[str, Any], *, delivery_id: str | None = None

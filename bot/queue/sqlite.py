@@ -216,6 +216,7 @@ class SQLiteQueue(JobQueue):
     ) -> Enqueued:
         if not isinstance(payload, dict):
             raise TypeError("payload must be a dict")
+        self.enqueues += 1
         # Serialise here so a bad payload fails its own caller, never a whole batch.
         data = json.dumps(payload, separators=(",", ":"), allow_nan=False)
         now = self._clock()
