@@ -5,7 +5,8 @@ renamed file) already has the same code: then the change only moved or re-indent
 is counted as pre-existing instead of reported.
 
 Shared by the bot (GitHub pull request source) and the CLI (local git source). Network reads run
-concurrently on the event loop; analysis is CPU-bound and runs in a worker thread so the web
+concurrently on the event loop. Analysis is CPU-bound and holds the GIL: small changes run in a
+thread, large ones in an `AnalysisPool` process when the caller provides one, so the web
 intake stays responsive.
 """
 
@@ -237,10 +238,13 @@ async def run_scan(
 
     if pool is not None and sum(len(f.text) for f in files) < limits.pool_from_bytes:
         pool = None
-    if pool is not None:
-        runs = await pool.analyze(files)
-    else:
-        runs = await asyncio.to_thread(analyze_each, files, analyzers)
+
+    async def analyze(batch: Sequence[ScannedFile]) -> list[tuple[int, AnalyzerOutput]]:
+        if pool is not None:
+            return await pool.analyze(batch)
+        return await asyncio.to_thread(analyze_each, batch, analyzers)
+
+    runs = await analyze(files)
     by_path = {f.path: f for f in files}
     lines_by_path = {f.path: f.changed.changed_lines for f in files}
 
@@ -283,8 +287,7 @@ async def run_scan(
     base_findings: dict[tuple[int, str], list[Finding]] = {}
     if base_work:
         base_files = list({base.path: base for pairs in base_work.values() for _, base in pairs}.values())
-        base_runs = await pool.analyze(base_files) if pool is not None else await asyncio.to_thread(analyze_each, base_files, analyzers)
-        base_findings = _base_findings(base_work, base_runs)
+        base_findings = _base_findings(base_work, await analyze(base_files))
 
     findings: list[Finding] = []
     suppressed: list[Finding] = []
