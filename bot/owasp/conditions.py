@@ -239,6 +239,8 @@ class TaintArg:
     capture: str
     accepted: frozenset[str] | None
     """Sanitizer categories that end taint for this sink; None: every category."""
+    parameters: bool = False
+    """Function parameters count as input (a helper whose callers pass request data)."""
 
 
 def taint_arg(value: Any, captures: frozenset[str]) -> TaintArg:
@@ -247,7 +249,7 @@ def taint_arg(value: Any, captures: frozenset[str]) -> TaintArg:
     if isinstance(value, str):
         capture, accepted = capture_name(value, captures), None
     else:
-        data = _mapping(value, ("capture",), ("sanitizers",), example)
+        data = _mapping(value, ("capture",), ("sanitizers", "parameters"), example)
         capture = capture_name(data["capture"], captures)
         accepted = None
         if "sanitizers" in data:
@@ -262,7 +264,10 @@ def taint_arg(value: Any, captures: frozenset[str]) -> TaintArg:
             spec_for(language)
     except TaintDataError as exc:
         raise ValueError(str(exc)) from None
-    return TaintArg(capture, accepted)
+    parameters = False if isinstance(value, str) else data.get("parameters", False)
+    if not isinstance(parameters, bool):
+        raise ValueError("parameters: expects true or false")
+    return TaintArg(capture, accepted, parameters)
 
 
 @dataclass(frozen=True)
@@ -329,7 +334,7 @@ def tainted(match: MatchContext, arg: TaintArg) -> bool:
     if not nodes:
         return False
     analysis = match.taint()
-    return any(analysis.is_tainted(node, arg.accepted) for node in nodes)
+    return any(analysis.is_tainted(node, arg.accepted, parameters=arg.parameters) for node in nodes)
 
 
 @condition("not_sanitized", taint_arg)

@@ -1153,7 +1153,9 @@ class FileTaint:
             part == "views" or part.endswith("views.py") or part == "views.py" for part in parts
         )
         self._scopes: dict[int, Scope] = {}
-        self._memo: dict[tuple[int, bool], Labels] = {}
+        self._memo: dict[tuple[int, bool, bool], Labels] = {}
+        self._params_are_input = False
+        """Set per question by `taint(parameters=True)`: parameters count as input."""
         self._busy: set[tuple[int, bool]] = set()
         self._depth = 0
         self._alias_depth = 0
@@ -1163,15 +1165,17 @@ class FileTaint:
 
     # - public questions -
 
-    def taint(self, node: Node, *, opaque: bool = False) -> Labels:
+    def taint(self, node: Node, *, opaque: bool = False, parameters: bool = False) -> Labels:
         """The labels of an expression. `opaque=False`: only sources are input. `opaque=True`:
         any value the file does not build from constants is treated as input (so the answer
-        says whether a sanitizer was applied)."""
+        says whether a sanitizer was applied). `parameters=True`: the enclosing functions'
+        parameters are input too, for sinks where a helper's caller supplies the data."""
         self._depth = 0
+        self._params_are_input = parameters
         return self._eval(node, self.scope_of(node), opaque)
 
-    def is_tainted(self, node: Node, accepted: frozenset[str] | None) -> bool:
-        return reaches(self.taint(node), accepted)
+    def is_tainted(self, node: Node, accepted: frozenset[str] | None, *, parameters: bool = False) -> bool:
+        return reaches(self.taint(node, parameters=parameters), accepted)
 
     def is_unsanitized(self, node: Node, accepted: frozenset[str] | None) -> bool:
         return reaches(self.taint(node, opaque=True), accepted)
@@ -1510,7 +1514,7 @@ class FileTaint:
         return result
 
     def _binding(self, binding: Binding, opaque: bool) -> Labels:
-        key = (id(binding), opaque)
+        key = (id(binding), opaque, self._params_are_input)
         memo = self._memo.get(key)
         if memo is not None:
             return memo
@@ -1542,7 +1546,7 @@ class FileTaint:
             if binding.callback is not None and scope.parent is not None:
                 receiver = self._eval(binding.callback, scope.parent, opaque)
                 return union(result, receiver)
-            return union(result, RAW) if opaque else result
+            return union(result, RAW) if opaque or self._params_are_input else result
         if kind in ("import", "catch"):
             return RAW if opaque else CLEAN
         if kind == "clean" or binding.value is None:

@@ -123,3 +123,19 @@ function buildAssets() {
 
 // ok: js-child-process-injection
 const note = "never exec(req.query.cmd) in a handler";
+
+// Helpers whose callers pass the data in (as in a PDF or image utility module).
+function renderPdf(url, outPath) {
+  // ruleid: js-child-process-injection
+  return execSync(`wkhtmltopdf ${url} ${outPath}`);
+}
+
+function thumbnail(file) {
+  // ok: js-child-process-injection
+  return execFile("convert", [file, "-resize", "64x64", "thumb.png"]);
+}
+
+function diskUsage() {
+  // ok: js-child-process-injection
+  return execSync("du -sh /var/data");
+}

@@ -107,9 +107,9 @@ router.get("/page", (req, res) => {
   res.json(req.query.text.match(chunkRe));
 });
 
-// A helper's parameter is not user input inside the helper (taint is intra-procedural).
+// A helper's parameters count as input (`parameters: true`): its callers pass search terms in.
 function buildMatcher(keywords) {
-  // ok: js-regex-from-user-input
+  // ruleid: js-regex-from-user-input
   return new RegExp(keywords.map((k) => `\\b${k}\\b`).join("|"));
 }
 

@@ -35,10 +35,30 @@ const DATE_PATTERN = "\\d{4}-\\d{2}-\\d{2}";
 // ok: js-regex-from-user-input
 export const dateRe: RegExp = new RegExp(DATE_PATTERN as string);
 
+// Caller-supplied patterns compiled unescaped: reported, the callers decide what flows in.
 export function matchesAny(value: string, patterns: readonly string[]): boolean {
-  // ok: js-regex-from-user-input
+  // ruleid: js-regex-from-user-input
   return patterns.some((p: string) => new RegExp(p).test(value));
 }
 
 // ok: js-regex-from-user-input
 type PatternFactory = (source: string) => RegExp;
+
+// A search utility: `term` arrives from the caller, usually a query string.
+export function searchItems(items: string[], term: string): string[] {
+  // ruleid: js-regex-from-user-input
+  const matcher = new RegExp(term, "i");
+  return items.filter((item) => matcher.test(item));
+}
+
+export function searchEscaped(items: string[], term: string): string[] {
+  // ok: js-regex-from-user-input
+  const matcher = new RegExp(escapeRegExp(term), "i");
+  return items.filter((item) => matcher.test(item));
+}
+
+export function wordBoundary(): RegExp {
+  const WORD = "\\bprwarden\\b";
+  // ok: js-regex-from-user-input
+  return new RegExp(WORD, "g");
+}

@@ -159,3 +159,14 @@ def version():
     # ok: py-command-injection
     name = platform.system()
     return out + name
+
+
+def render_pdf(url, out_path):
+    # A helper whose callers pass the data in.
+    # ruleid: py-command-injection
+    subprocess.run(f"wkhtmltopdf {url} {out_path}", shell=True)
+
+
+def archive(path):
+    # ok: py-command-injection
+    subprocess.run(["tar", "-czf", "backup.tgz", path])
