@@ -81,6 +81,9 @@ _FIXED = frozenset({FIXED_URL})
 SAME_ORIGIN: Labels = frozenset({_FIXED})
 """A URL whose origin is this application's (see `TaintSpec.same_origin`)."""
 
+_PRIMITIVE = frozenset({"mongo"})
+"""What a `typeof x === "string"` guard proves: no query operator object (see _primitive_guarded)."""
+
 URL_INPUT_PARTS = frozenset({"searchParams", "search", "hash", "query", "searchparams"})
 """Parts of a same-origin URL the client still chooses."""
 
@@ -1561,7 +1564,51 @@ class FileTaint:
             if any(key in URL_INPUT_PARTS for key in binding.keys):
                 value_labels = _client_part(value_labels)  # { searchParams } = new URL(...)
             return union(result, value_labels)
-        return union(result, self._eval(value, scope, opaque))
+        labels = self._eval(value, scope, opaque)
+        if labels and self._primitive_guarded(value):
+            labels = frozenset(label | _PRIMITIVE for label in labels)
+        return union(result, labels)
+
+    def _primitive_guarded(self, value: Node) -> bool:
+        """Whether `value` is bound inside `if (typeof value === "string") { ... }` (also
+        "number"/"boolean", `==`, and as one side of `&&`): a primitive cannot carry a query
+        operator object, which is what the `mongo` category is about."""
+        if self.python:
+            return False
+        wanted = self.text(value)
+        child, current = value, value.parent
+        while current is not None and current.type not in FUNCTION_TYPES:
+            if current.type == "if_statement" and current.child_by_field_name("consequence") == child:
+                condition = current.child_by_field_name("condition")
+                if condition is not None and self._typeof_checks(condition, wanted):
+                    return True
+            child, current = current, current.parent
+        return False
+
+    def _typeof_checks(self, condition: Node, wanted: str) -> bool:
+        pending = [condition]
+        while pending:
+            node = pending.pop()
+            if node.type == "parenthesized_expression":
+                pending.extend(node.named_children)
+            elif node.type == "binary_expression":
+                operator = node.child_by_field_name("operator")
+                left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+                op = operator.type if operator is not None else ""
+                if op == "&&" and left is not None and right is not None:
+                    pending.extend((left, right))
+                elif op in ("===", "==") and left is not None and right is not None:
+                    for typeof, literal in ((left, right), (right, left)):
+                        if (
+                            typeof.type == "unary_expression"
+                            and self.text(typeof).startswith("typeof")
+                            and literal.type == "string"
+                            and _string_text(literal, self) in ("string", "number", "boolean")
+                        ):
+                            argument = typeof.child_by_field_name("argument")
+                            if argument is not None and self.text(argument) == wanted:
+                                return True
+        return False
 
     def _string(self, node: Node, scope: Scope, opaque: bool) -> Labels:
         holes = [

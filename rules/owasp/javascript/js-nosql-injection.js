@@ -189,3 +189,18 @@ router.get("/by-id/:id", async (req, res) => {
 
 // ok: js-nosql-injection
 const help = "never call User.find(req.body) with the raw body";
+
+// A typeof guard proves the value is a string: it cannot carry a $ne / $gt operator object.
+app.get("/orders/by-status", async (req, res) => {
+  const filter = {};
+  if (typeof req.query.status === "string") {
+    filter.status = req.query.status;
+  }
+  // ok: js-nosql-injection
+  const guarded = await Order.find(filter);
+  const open = {};
+  open.owner = req.query.owner;
+  // ruleid: js-nosql-injection
+  const unguarded = await Order.find(open);
+  res.json({ guarded, unguarded });
+});
