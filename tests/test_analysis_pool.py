@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.analysis_pool import AnalysisPool, split_by_language
+from bot.analysis_pool import AnalysisPool
 from bot.model import ChangedFile, FileStatus, ScannedFile
 from bot.scan import analyze_each, default_analyzers
 
@@ -21,12 +21,15 @@ FILES = [
 ]
 
 
-def test_split_keeps_each_language_in_one_group() -> None:
-    groups = split_by_language(FILES, 2)
-    assert sorted(len(g) for g in groups) and sum(len(g) for g in groups) == len(FILES)
-    for group in groups:
-        others = [f for g in groups if g is not group for f in g]
-        assert not {f.path.rsplit(".", 1)[1] for f in group} & {f.path.rsplit(".", 1)[1] for f in others}
+def test_a_language_stays_in_the_process_it_first_went_to() -> None:
+    """Its combined query was compiled there; moving it would compile it again."""
+    pool = AnalysisPool.__new__(AnalysisPool)  # the assignment logic alone, no processes
+    pool.processes, pool._slots, pool._load, pool._slot_of = 2, [None, None], [0, 0], {}
+    first = pool._assign(FILES)
+    assert sum(len(g) for g in first) == len(FILES)
+    slots = {f.path.rsplit(".", 1)[1]: i for i, group in enumerate(first) for f in group}
+    again = pool._assign(list(reversed(FILES)))
+    assert {f.path.rsplit(".", 1)[1]: i for i, group in enumerate(again) for f in group} == slots
 
 
 def test_pool_findings_equal_inline_findings() -> None:
