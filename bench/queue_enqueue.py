@@ -1,6 +1,6 @@
 """Throughput and event-loop cost of SQLiteQueue.enqueue (a script, not a test: numbers vary by disk).
 
-Run: python -m bot.queue._bench [--n 5000] [--dir DIR] [--synchronous FULL]
+Run: .venv/bin/python -m bench.queue_enqueue [--n 5000] [--dir DIR] [--synchronous FULL]
 Reports, per scenario: wall time, enqueues/s, per-call latency p50/p99/max, event-loop CPU per
 enqueue (thread CPU of the loop thread / n: what the web process pays per webhook) and the worst
 event-loop lag seen by a 1 ms ticker (how long other requests could be stalled).
@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .sqlite import SQLiteQueue
+from bot.queue.sqlite import SQLiteQueue
 
 
 async def _ticker(lags: list[float], stop: asyncio.Event) -> None:
