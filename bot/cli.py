@@ -133,7 +133,15 @@ async def _run_local_scan(source, analyzers):  # type: ignore[no-untyped-def]
     changes = await source.changes()  # cached by the source; run_scan reuses it
     if len(changes.files) < POOL_FROM_FILES or (os.cpu_count() or 1) < 2:
         return await run_scan(source, analyzers)
-    pool = AnalysisPool(processes=2)  # its processes start while the files are read
+    from bot.owasp.languages import language_for_path
+
+    expected: dict[str, int] = {}
+    for changed in changes.files:
+        language = language_for_path(changed.path)
+        if language is not None:
+            expected[language] = expected.get(language, 0) + len(changed.changed_lines)
+    # The processes start, and compile these languages' queries, while the files are read.
+    pool = AnalysisPool(processes=2, expected=expected)
     try:
         return await run_scan(source, analyzers, pool=pool)
     finally:

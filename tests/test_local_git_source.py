@@ -13,7 +13,7 @@ from bot.sources.base import FileTooLarge, Side
 from bot.sources.local_git import LocalGitSource
 
 ENV = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@e"}
-FILES = {"a.js": b"eval(x)\n", "dir/café b.ts": b"let y = 1;\n", "big.js": b"x" * 5000, "empty.js": b""}
+FILES = {"a.js": b"eval(x)\n", "dir/café b.ts": b"let y = 1;\n", "big.js": b"x" * 5000, "empty.js": b"", "glob[1]*.js": b"literal\n", "dup.js": b"eval(x)\n"}
 
 
 def git(repo: Path, *args: str) -> None:
@@ -55,3 +55,4 @@ def test_prefetched_reads_equal_single_reads(source: LocalGitSource) -> None:
     assert bulk["a.js"] == b"eval(x)\n" and bulk["empty.js"] == b""
     assert bulk["big.js"] == "too large" and bulk["missing.js"] is None
     assert bulk["dir/café b.ts"] == b"let y = 1;\n" and bulk["old.js@base"] == b"old\n"
+    assert bulk["glob[1]*.js"] == b"literal\n" and bulk["dup.js"] == bulk["a.js"]

@@ -26,7 +26,7 @@ from bot.analysis import Analyzer, AnalyzerOutput
 from bot.model import FileStatus, Finding, Kind, Notice, NoticeKind, ScannedFile
 from bot.owasp import suppressions
 from bot.owasp.conditions import CONDITIONS, FileCache, MatchContext
-from bot.owasp.languages import ParseTimeout, grammar, language_for_path, parse
+from bot.owasp.languages import LANGUAGES, ParseTimeout, grammar, language_for_path, parse
 from bot.owasp.rules import MATCH_CAPTURE, Rule, pattern_captures, load_rules
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -195,6 +195,12 @@ class OwaspAnalyzer(Analyzer):
     def scan_file(self, path: str, text: str) -> FileScan:
         """One file's findings on every line, with `prwarden-ignore` comments applied."""
         return self._scan(path, text, apply_suppressions=True)
+
+    def warm(self, languages: Iterable[str]) -> None:
+        """Compile the combined queries of these languages now rather than at their first file."""
+        for language in languages:
+            if language in LANGUAGES:
+                self.plans(language)
 
     def plans(self, language: str) -> tuple[_Plan, ...]:
         """The compiled queries for a language: one combined query, built on first use."""

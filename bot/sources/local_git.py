@@ -18,6 +18,10 @@ from bot.sources.base import FileTooLarge, Side, Source
 _GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
 
 
+_PATHS_PER_LS_TREE = 500
+"""Paths per `ls-tree` call, keeping its argument list far below the system's limit."""
+
+
 class GitError(Exception):
     """A git command failed; the message is git's own."""
 
@@ -79,27 +83,39 @@ class LocalGitSource(Source):
             self._read.update(await asyncio.to_thread(self._read_batch, rev, side, batchable, cap))
 
     def _read_batch(self, rev: str, side: Side, paths: list[str], cap: int) -> dict[tuple[Side, str], bytes | int | None]:
-        specs = "".join(f"{rev}:{path}\n" for path in paths).encode("utf-8", "surrogateescape")
-        checked = self._git("cat-file", "--batch-check=%(objecttype) %(objectsize)", stdin=specs).splitlines()
+        """Blob ids and sizes from `ls-tree` (paths taken literally, never as globs), then the
+        blobs under the cap from one `cat-file --batch` by id: no per-path tree walks."""
+        listed: dict[str, tuple[str, str, int]] = {}
+        for start in range(0, len(paths), _PATHS_PER_LS_TREE):
+            chunk = paths[start : start + _PATHS_PER_LS_TREE]
+            out = self._git("--literal-pathspecs", "ls-tree", "-l", "-z", rev, "--", *chunk)
+            for record in out.split(b"\0"):
+                if not record:
+                    continue
+                meta, _, name = record.partition(b"\t")
+                _mode, kind, blob, size = meta.split()
+                path = name.decode("utf-8", "surrogateescape")
+                listed[path] = (kind.decode(), blob.decode(), int(size) if size.isdigit() else -1)
         found: dict[tuple[Side, str], bytes | int | None] = {}
-        small: list[str] = []
-        for path, line in zip(paths, checked, strict=True):
-            kind, _, size = line.decode().partition(" ")
-            if kind != "blob" or not size.isdigit():
+        small: dict[str, list[str]] = {}
+        for path in paths:
+            kind, blob, size = listed.get(path, ("", "", -1))
+            if kind != "blob" or size < 0:
                 found[(side, path)] = None
-            elif int(size) > cap:
-                found[(side, path)] = int(size)  # remembered as too large
+            elif size > cap:
+                found[(side, path)] = size  # remembered as too large
             else:
-                small.append(path)
+                small.setdefault(blob, []).append(path)
         if small:
-            specs = "".join(f"{rev}:{path}\n" for path in small).encode("utf-8", "surrogateescape")
-            out = memoryview(self._git("cat-file", "--batch", stdin=specs))
+            out = memoryview(self._git("cat-file", "--batch", stdin="".join(f"{blob}\n" for blob in small).encode()))
             offset = 0
-            for path in small:
+            for blob, owners in small.items():
                 header_end = bytes(out[offset : offset + 200]).index(b"\n") + offset
                 size = int(bytes(out[offset:header_end]).split()[2])
                 start = header_end + 1
-                found[(side, path)] = bytes(out[start : start + size])
+                data = bytes(out[start : start + size])
+                for path in owners:
+                    found[(side, path)] = data
                 offset = start + size + 1  # the blob is followed by a newline
         return found
 
