@@ -597,3 +597,12 @@ def test_fingerprint_at_another_path_is_the_fingerprint_there(analyzer: OwaspAna
     (new,) = findings(analyzer, "new/name.js", "eval(x);\n")
     assert new.fingerprint != old.fingerprint
     assert new.fingerprint_at("old/name.js") == old.fingerprint
+
+
+def test_language_for_path_follows_the_file_suffix() -> None:
+    from pathlib import PurePosixPath
+
+    from bot.owasp.languages import EXTENSIONS, language_for_path
+
+    for path in ["a.js", "dir/b.TSX", ".js", "x/.ts", "noext", "a.", "a.b.py", "dir.js/file", "x.d.ts", "a/b/c.mjs"]:
+        assert language_for_path(path) == EXTENSIONS.get(PurePosixPath(path).suffix.lower()), path

@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Callable
 from functools import lru_cache
-from pathlib import PurePosixPath
 
 import tree_sitter
 import tree_sitter_javascript
@@ -67,7 +66,10 @@ def family(language: str) -> str:
 
 def language_for_path(path: str) -> str | None:
     """The grammar name for a file, by extension; None when no rule language reads it."""
-    return EXTENSIONS.get(PurePosixPath(path).suffix.lower())
+    # The same rule as PurePosixPath(path).suffix, without building a path object per call.
+    name = path.rpartition("/")[2]
+    dot = name.rfind(".")
+    return EXTENSIONS.get(name[dot:].lower()) if 0 < dot < len(name) - 1 else None
 
 
 @lru_cache(maxsize=None)
