@@ -12,10 +12,16 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import __version__
-from bot.model import Severity
+from bot.model import ScanResult, Severity
+
+if TYPE_CHECKING:
+    from bot.analysis import Analyzer
+    from bot.sources.local_git import LocalGitSource
 
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
@@ -93,7 +99,7 @@ def _scan(args: argparse.Namespace) -> int:
     from bot.report.jsonout import to_json
     from bot.report.sarif import to_sarif
     from bot.report.text import to_text
-    from bot.scan import default_analyzers, run_scan
+    from bot.scan import default_analyzers
     from bot.sources.local_git import GitError, LocalGitSource
 
     try:
@@ -126,7 +132,8 @@ POOL_FROM_FILES = 300
 costs ~0.3 s, which smaller changes do not win back; bench/README.md, scan speed)."""
 
 
-async def _run_local_scan(source, analyzers):  # type: ignore[no-untyped-def]
+async def _run_local_scan(source: LocalGitSource, analyzers: Sequence[Analyzer]) -> ScanResult:
+    """Large local changes are analysed on two processes; small ones in this one."""
     from bot.analysis_pool import AnalysisPool
     from bot.scan import run_scan
 
