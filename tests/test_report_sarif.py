@@ -89,7 +89,7 @@ def _finding(**overrides: Any) -> Finding:
 
 
 def _drift(**overrides: Any) -> Finding:
-    values: dict[str, Any] = {
+    return make_finding(**({
         "kind": Kind.DRIFT,
         "rule_id": "drift-majors-behind",
         "title": "Next.js is 3 majors behind",
@@ -110,9 +110,7 @@ def _drift(**overrides: Any) -> Finding:
             "majorsBehind": 3,
             "manifest": "package.json",
         },
-    }
-    values.update(overrides)
-    return Finding(**values)
+    } | overrides))
 
 
 def _rich_result() -> ScanResult:

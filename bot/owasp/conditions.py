@@ -191,13 +191,19 @@ def _constant_parts(node: Node) -> list[Node] | None:
             [] if operand is not None and operand.type in ("number", "integer", "float") else None
         )
     if kind in ("binary_expression", "binary_operator"):
-        operator = node.child_by_field_name("operator")
-        left = node.child_by_field_name("left")
-        right = node.child_by_field_name("right")
-        if operator is None or operator.type != "+" or left is None or right is None:
-            return None
-        return [left, right]
+        operands = plus_operands(node)
+        return list(operands) if operands is not None else None
     return None
+
+
+def plus_operands(node: Node) -> tuple[Node, Node] | None:
+    """The two sides of `a + b` (JS or Python), or None for another operator."""
+    operator = node.child_by_field_name("operator")
+    left = node.child_by_field_name("left")
+    right = node.child_by_field_name("right")
+    if operator is None or operator.type != "+" or left is None or right is None:
+        return None
+    return left, right
 
 
 @condition("not_literal", capture_name)
@@ -395,11 +401,10 @@ def _constant(analysis: FileTaint, node: Node, scope: Scope, depth: int) -> str 
         pieces = [_constant(analysis, c, scope, depth + 1) for c in node.named_children]
         return None if any(p is None for p in pieces) else "".join(pieces)  # type: ignore[arg-type]
     if kind in ("binary_expression", "binary_operator"):
-        operator = node.child_by_field_name("operator")
-        left = node.child_by_field_name("left")
-        right = node.child_by_field_name("right")
-        if operator is None or operator.type != "+" or left is None or right is None:
+        operands = plus_operands(node)
+        if operands is None:
             return None
+        left, right = operands
         a = _constant(analysis, left, scope, depth + 1)
         b = _constant(analysis, right, scope, depth + 1) if a is not None else None
         return a + b if a is not None and b is not None else None
