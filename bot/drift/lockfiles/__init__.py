@@ -1,0 +1,58 @@
+"""Lockfile parsers, one module per file format, chosen by file name.
+
+Each format module is pure and exposes `NAMES` (its file names), `ECOSYSTEM`, `matches(path)`
+and `parse(path, text) -> Lockfile`; adding a format is adding a module and a line in FORMATS.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.drift.lockfiles import package_lock, pnpm_lock, poetry_lock, uv_lock, yarn_lock
+from bot.drift.model import Ecosystem, Lockfile
+
+
+class LockfileFormat(Protocol):
+    @property
+    def NAMES(self) -> tuple[str, ...]: ...  # noqa: N802 - a module constant
+
+    @property
+    def ECOSYSTEM(self) -> Ecosystem: ...  # noqa: N802 - a module constant
+
+    def matches(self, path: str) -> bool: ...
+
+    def parse(self, path: str, text: str) -> Lockfile: ...
+
+
+FORMATS: tuple[LockfileFormat, ...] = (package_lock, pnpm_lock, yarn_lock, poetry_lock, uv_lock)
+
+
+def _names_by_ecosystem() -> dict[Ecosystem, tuple[str, ...]]:
+    names: dict[Ecosystem, tuple[str, ...]] = {ecosystem: () for ecosystem in Ecosystem}
+    for lockfile_format in FORMATS:
+        names[lockfile_format.ECOSYSTEM] += lockfile_format.NAMES
+    return names
+
+
+LOCKFILE_NAMES: dict[Ecosystem, tuple[str, ...]] = _names_by_ecosystem()
+"""File names of the lockfiles of each ecosystem, to look for beside a manifest."""
+
+
+def format_for(path: str) -> LockfileFormat | None:
+    for lockfile_format in FORMATS:
+        if lockfile_format.matches(path):
+            return lockfile_format
+    return None
+
+
+def is_lockfile(path: str) -> bool:
+    return format_for(path) is not None
+
+
+def parse_lockfile(path: str, text: str) -> Lockfile:
+    """Raises ManifestError for a file that does not parse, ValueError for a path no format
+    reads."""
+    lockfile_format = format_for(path)
+    if lockfile_format is None:
+        raise ValueError(f"not a lockfile: {path}")
+    return lockfile_format.parse(path, text)

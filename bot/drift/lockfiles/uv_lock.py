@@ -1,0 +1,60 @@
+"""uv.lock: [[package]] tables with a `source` saying where each came from.
+
+The project itself and its workspace members are in the lock too (source `editable`, `virtual`
+or `workspace`); they are not registry packages and are left out. A name can be locked at
+several versions when resolution forks on markers (`resolution-markers`); rather than evaluate
+markers, the first entry from a registry is taken, and failing that the first from any other
+source (git, url, path). One uv.lock serves a whole workspace with one resolution, so the
+importer does not take part in the look-up.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from packaging.utils import canonicalize_name
+
+from bot.drift.manifests.pyproject_toml import load_toml
+from bot.drift.model import Dependency, Ecosystem, Lockfile, ManifestError
+
+NAMES: tuple[str, ...] = ("uv.lock",)
+ECOSYSTEM = Ecosystem.PYPI
+
+_MEMBER_SOURCES = frozenset({"editable", "virtual", "workspace"})
+
+
+def matches(path: str) -> bool:
+    return posixpath.basename(path) in NAMES
+
+
+@dataclass(frozen=True)
+class UvLock(Lockfile):
+    path: str
+    versions: Mapping[str, str]
+    """PEP 503 name -> locked version."""
+    ecosystem: Ecosystem = Ecosystem.PYPI
+
+    def resolve(self, importer: str, dependency: Dependency) -> str | None:
+        return self.versions.get(canonicalize_name(dependency.name))
+
+
+def parse(path: str, text: str) -> UvLock:
+    packages = load_toml(path, text).get("package", [])
+    if not isinstance(packages, list):
+        raise ManifestError(path, "[[package]] is not an array of tables", None)
+    from_registry: dict[str, str] = {}
+    from_elsewhere: dict[str, str] = {}
+    for package in packages:
+        if not isinstance(package, dict):
+            continue
+        name, version, source = package.get("name"), package.get("version"), package.get("source")
+        if not isinstance(name, str) or not isinstance(version, str):
+            continue
+        kinds = set(source) if isinstance(source, dict) else set()
+        if kinds & _MEMBER_SOURCES:
+            continue
+        chosen = from_registry if "registry" in kinds else from_elsewhere
+        chosen.setdefault(canonicalize_name(name), version)
+    return UvLock(path, {**from_elsewhere, **from_registry})
