@@ -38,12 +38,3 @@ def changed_dependencies(head: Sequence[Declared], base: Sequence[Declared]) -> 
             out.append(item)
     return out
 
-
-def dependencies_moved(head: Sequence[Declared], base: Sequence[Declared]) -> bool:
-    """Whether the change moved the manifest's dependencies at all (added, changed, removed or
-    re-locked); a manifest whose dependencies did not move gets no summary."""
-
-    def state(declared: Sequence[Declared]) -> set[tuple[str, str, str, str | None, str | None]]:
-        return {(d.dependency.key, d.dependency.name, d.dependency.spec, d.dependency.outside, d.current) for d in declared}
-
-    return state(head) != state(base)

@@ -79,6 +79,11 @@ class Lockfile(ABC):
         """The locked version of `dependency` as declared by the manifest in folder `importer`
         (relative to the lockfile's folder, "" for the same folder), None if not locked."""
 
+    def workspace_folders(self) -> tuple[str, ...]:
+        """Folders (relative to the lockfile's) of the workspace packages it locks, where the
+        format records them: a lockfile-only change re-checks their manifests too."""
+        return ()
+
 
 @dataclass(frozen=True)
 class PackageInfo:

@@ -34,6 +34,9 @@ class PackageLock(Lockfile):
     """Installed folder ("node_modules/x", "packages/a/node_modules/@s/y") -> version."""
     ecosystem: Ecosystem = Ecosystem.NPM
 
+    def workspace_folders(self) -> tuple[str, ...]:
+        return tuple(sorted(k for k in self.versions if k and not k.startswith("node_modules/") and "/node_modules/" not in k))
+
     def resolve(self, importer: str, dependency: Dependency) -> str | None:
         """Node's lookup from the importer's folder: its own node_modules, then each parent's, up
         to the root. The key, not the name, is the folder an alias is installed in."""

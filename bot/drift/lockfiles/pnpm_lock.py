@@ -40,6 +40,9 @@ class PnpmLock(Lockfile):
     """Importer folder -> section -> dependency key -> resolved version (None: local link)."""
     ecosystem: Ecosystem = Ecosystem.NPM
 
+    def workspace_folders(self) -> tuple[str, ...]:
+        return tuple(sorted(k.removeprefix("./") for k in self.importers if k not in (".", "")))
+
     def resolve(self, importer: str, dependency: Dependency) -> str | None:
         """Looks in the section the manifest declares it in first (a name can sit in two)."""
         sections = self.importers.get(_importer_key(importer), {})

@@ -1,0 +1,325 @@
+"""The drift stage: changed manifests and lockfiles -> registry lookups -> drift findings.
+
+I/O happens here and nowhere else in drift/: reading both sides of manifests and their
+lockfiles through the `Source`, and asking registries. What is a change, how far behind a
+version is and how it is worded are the pure functions of `compare.py`, `versions.py` and
+`assess.py`.
+
+Only what the PR adds or changes is checked: a dependency added, a spec changed, or a locked
+version moved. Reordering, whitespace, unrelated edits and removals produce nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import posixpath
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from bot.analysis import AnalyzerOutput, Stage
+from bot.drift.assess import Declared, DisplayNames, Thresholds, behind_finding, measure, share, summary_finding
+from bot.drift.compare import changed_dependencies
+from bot.drift.lockfiles import LOCKFILE_NAMES, is_lockfile, parse_lockfile
+from bot.drift.manifests import is_manifest, parse_manifest
+from bot.drift.model import (
+    Ecosystem,
+    Lockfile,
+    Manifest,
+    ManifestError,
+    PackageInfo,
+    PackageNotFound,
+    RegistryUnavailable,
+)
+from bot.drift.cache import default_cache
+from bot.drift.registries.base import Registry
+from bot.drift.registries.npm import npm_registry_from_env
+from bot.drift.registries.pypi import pypi_registry_from_env
+from bot.drift.versions import UnreadableVersion
+from bot.model import ChangedFile, FileStatus, Finding, Kind, Notice, NoticeKind, ScannerState, ScannerStatus
+from bot.sources.base import FileTooLarge, Side, Source
+
+MAX_MANIFEST_BYTES = 2 * 1024 * 1024
+MAX_LOCKFILE_BYTES = 64 * 1024 * 1024
+"""Lockfiles of large monorepos run to tens of MB (package-lock.json of a big workspace)."""
+MAX_LOCKFILE_DEPTH = 8
+"""How many folders up from a manifest to look for its lockfile (workspace roots)."""
+MAX_WORKSPACES = 500
+"""Workspace manifests re-read for one changed lockfile (each is a read through the source)."""
+
+REGISTRY_SETTING = {Ecosystem.NPM: "NPM_CONFIG_REGISTRY", Ecosystem.PYPI: "PIP_INDEX_URL"}
+REGISTRY_LABEL = {Ecosystem.NPM: "npm registry", Ecosystem.PYPI: "PyPI index"}
+
+
+@dataclass
+class _Side:
+    """One manifest at one side of the change, with what its lockfile pins."""
+
+    manifest: Manifest | None
+    declared: list[Declared] = field(default_factory=list)
+
+
+class DriftStage(Stage):
+    name = "drift"
+    kind = Kind.DRIFT
+
+    def __init__(
+        self,
+        registries: Mapping[Ecosystem, Registry | None],
+        thresholds: Thresholds | None = None,
+        names: DisplayNames | None = None,
+    ) -> None:
+        self.registries = dict(registries)
+        self.thresholds = thresholds or Thresholds()
+        self.names = names or DisplayNames.load()
+
+    def wants(self, path: str) -> bool:
+        return is_manifest(path) or is_lockfile(path)
+
+    async def run(self, source: Source, changes: Sequence[ChangedFile]) -> AnalyzerOutput:
+        return await _Run(self, source).run([c for c in changes if c.status is not FileStatus.REMOVED and self.wants(c.path)])
+
+
+class _Run:
+    """One scan's drift work; caches every read so a lockfile shared by a workspace is read once."""
+
+    def __init__(self, stage: DriftStage, source: Source) -> None:
+        self.stage = stage
+        self.source = source
+        self.notices: list[Notice] = []
+        self._reads: dict[tuple[str, Side, int], asyncio.Future[bytes | None]] = {}
+        self._locks: dict[tuple[str, Side, Ecosystem], asyncio.Future[tuple[str, Lockfile] | None]] = {}
+        self._parsed: dict[tuple[str, Side], asyncio.Future[Lockfile | None]] = {}
+
+    async def run(self, changed: Sequence[ChangedFile]) -> AnalyzerOutput:
+        targets = await self._manifests_to_check(changed)
+        sides = await asyncio.gather(*(self._both_sides(path, previous) for path, previous in targets))
+        pairs = [(head, base) for head, base in sides if head.manifest is not None]
+
+        wanted: dict[Ecosystem, set[str]] = {}
+        work: list[tuple[_Side, _Side, list[Declared]]] = []
+        for head, base in pairs:
+            fresh = changed_dependencies(head.declared, base.declared)
+            if not fresh:
+                continue  # nothing added or changed: removals and reformatting report nothing
+            work.append((head, base, fresh))
+            for item in (*fresh, *head.declared, *base.declared):
+                if not item.dependency.outside:
+                    wanted.setdefault(item.dependency.ecosystem, set()).add(item.dependency.name)
+        for _, _, fresh in work:
+            for item in fresh:
+                if item.dependency.outside:
+                    self._notice(NoticeKind.SKIPPED, f"{item.dependency.name}: {item.dependency.outside}, not checked against a registry", item)
+
+        infos, scanners = await self._lookups(wanted)
+        known = {key: info for key, info in infos.items() if isinstance(info, PackageInfo)}
+        findings: list[Finding] = []
+        for head, base, fresh in work:
+            for item in fresh:
+                findings.extend(self._assess(item, infos))
+            assert head.manifest is not None
+            workspace = _workspace_name(head.manifest)
+            base_share = share(base.declared, known) if base.manifest is not None else None
+            summary = summary_finding(head.manifest, workspace, share(head.declared, known), base_share, self.stage.thresholds)
+            if summary is not None:
+                findings.append(summary)
+        return AnalyzerOutput(findings=tuple(findings), notices=tuple(self.notices), scanners=tuple(scanners))
+
+    # -- which manifests -------------------------------------------------------------------
+
+    async def _manifests_to_check(self, changed: Sequence[ChangedFile]) -> list[tuple[str, str | None]]:
+        """(head path, base path) of every manifest whose dependencies the change may move:
+        changed manifests, and for each changed lockfile the manifest beside it and those of
+        the workspace packages it locks."""
+        targets: dict[str, str | None] = {}
+        for file in changed:
+            if is_manifest(file.path):
+                targets[file.path] = file.previous_path if file.status is FileStatus.RENAMED else file.path
+        for file in changed:
+            if not is_lockfile(file.path):
+                continue
+            folder = posixpath.dirname(file.path)
+            manifest_name = _manifest_beside_lockfile(file.path)
+            lockfile = await self._parsed_lockfile(file.path, Side.HEAD)
+            packages = ("", *(lockfile.workspace_folders() if lockfile is not None else ()))
+            for package in packages[: MAX_WORKSPACES + 1]:
+                path = posixpath.normpath(posixpath.join(folder, package, manifest_name))
+                if not path.startswith("../"):
+                    targets.setdefault(path, path)
+        return sorted(targets.items())
+
+    async def _both_sides(self, path: str, base_path: str | None) -> tuple[_Side, _Side]:
+        head, base = await asyncio.gather(self._side(path, Side.HEAD), self._side(base_path, Side.BASE) if base_path else _none())
+        return head, base
+
+    async def _side(self, path: str, side: Side) -> _Side:
+        try:
+            data = await self._read(path, side, MAX_MANIFEST_BYTES)
+        except FileTooLarge as exc:
+            if side is Side.HEAD:
+                self.notices.append(Notice(NoticeKind.NOT_SCANNED, f"manifest too large: {exc}", path))
+            return _Side(None)
+        if data is None:
+            return _Side(None)
+        try:
+            manifest = parse_manifest(path, data.decode("utf-8", errors="replace"))
+        except ManifestError as exc:
+            if side is Side.HEAD:
+                self.notices.append(Notice(NoticeKind.UNPARSEABLE, f"{exc.message}: dependencies not checked", path, exc.line))
+            return _Side(None)
+        if side is Side.HEAD:
+            for problem in manifest.problems:
+                self.notices.append(Notice(NoticeKind.UNPARSEABLE, problem.message, path, problem.line))
+        lock = await self._lockfile(path, manifest.ecosystem, side)
+        workspace = _workspace_name(manifest)
+        declared = []
+        for dependency in manifest.dependencies:
+            current = None
+            if lock is not None and not dependency.outside:
+                importer, lockfile = lock
+                current = lockfile.resolve(importer, dependency)
+            declared.append(Declared(dependency, current, path, workspace))
+        return _Side(manifest, declared)
+
+    async def _lockfile(self, manifest_path: str, ecosystem: Ecosystem, side: Side) -> tuple[str, Lockfile] | None:
+        """The nearest lockfile of the manifest's ecosystem in its folder or above, with the
+        manifest's folder relative to the lockfile's (its importer)."""
+        folder = posixpath.dirname(manifest_path)
+        key = (folder, side, ecosystem)
+        if key not in self._locks:
+            self._locks[key] = asyncio.ensure_future(self._find_lockfile(folder, ecosystem, side))
+        found = await self._locks[key]
+        if found is None:
+            return None
+        lock_folder, lockfile = found
+        importer = posixpath.relpath(folder or ".", lock_folder or ".")
+        return ("" if importer == "." else importer), lockfile
+
+    async def _find_lockfile(self, folder: str, ecosystem: Ecosystem, side: Side) -> tuple[str, Lockfile] | None:
+        for level, candidate_folder in enumerate(_folders_up(folder)):
+            if level >= MAX_LOCKFILE_DEPTH:
+                break
+            names = LOCKFILE_NAMES.get(ecosystem, ())
+            paths = [posixpath.join(candidate_folder, n) if candidate_folder else n for n in names]
+            found = await asyncio.gather(*(self._parsed_lockfile(p, side) for p in paths))
+            for lockfile in found:
+                if lockfile is not None:
+                    return candidate_folder, lockfile
+        return None
+
+    async def _parsed_lockfile(self, path: str, side: Side) -> Lockfile | None:
+        key = (path, side)
+        if key not in self._parsed:
+            self._parsed[key] = asyncio.ensure_future(self._parse_lockfile(path, side))
+        return await self._parsed[key]
+
+    async def _parse_lockfile(self, path: str, side: Side) -> Lockfile | None:
+        try:
+            data = await self._read(path, side, MAX_LOCKFILE_BYTES)
+        except FileTooLarge as exc:
+            if side is Side.HEAD:
+                self.notices.append(Notice(NoticeKind.NOT_SCANNED, f"lockfile too large: {exc}", path))
+            return None
+        if data is None:
+            return None
+        try:
+            return await asyncio.to_thread(parse_lockfile, path, data.decode("utf-8", errors="replace"))
+        except ManifestError as exc:
+            if side is Side.HEAD:
+                message = f"{exc.message}: versions are counted from the manifest's specs"
+                self.notices.append(Notice(NoticeKind.UNPARSEABLE, message, path, exc.line))
+            return None
+
+    async def _read(self, path: str, side: Side, cap: int) -> bytes | None:
+        key = (path, side, cap)
+        if key not in self._reads:
+            self._reads[key] = asyncio.ensure_future(self.source.read(path, side, cap=cap))
+        return await self._reads[key]
+
+    # -- registries ------------------------------------------------------------------------
+
+    async def _lookups(
+        self, wanted: Mapping[Ecosystem, set[str]]
+    ) -> tuple[dict[tuple[Ecosystem, str], PackageInfo | PackageNotFound], list[ScannerStatus]]:
+        infos: dict[tuple[Ecosystem, str], PackageInfo | PackageNotFound] = {}
+        scanners: list[ScannerStatus] = []
+
+        async def one(ecosystem: Ecosystem, names: set[str]) -> None:
+            registry = self.stage.registries.get(ecosystem)
+            label = REGISTRY_LABEL[ecosystem]
+            if registry is None:
+                detail = f"not configured: set {REGISTRY_SETTING[ecosystem]} to check {ecosystem.value} dependencies"
+                scanners.append(ScannerStatus(label, ScannerState.UNAVAILABLE, detail=detail))
+                return
+            answers = await registry.packages(sorted(names))
+            down = [a for a in answers.values() if isinstance(a, RegistryUnavailable)]
+            for name, answer in answers.items():
+                if not isinstance(answer, RegistryUnavailable):
+                    infos[(ecosystem, name)] = answer
+            if down:
+                detail = f"{len(down)} of {len(names)} lookups failed: {down[0]}"
+                scanners.append(ScannerStatus(registry.label, ScannerState.UNAVAILABLE, detail=detail))
+            else:
+                scanners.append(ScannerStatus(registry.label, ScannerState.OK, detail=f"{len(names)} packages looked up"))
+
+        await asyncio.gather(*(one(e, n) for e, n in sorted(wanted.items())))
+        return infos, scanners
+
+    def _assess(self, item: Declared, infos: Mapping[tuple[Ecosystem, str], PackageInfo | PackageNotFound]) -> Iterable[Finding]:
+        dependency = item.dependency
+        if dependency.outside:
+            return ()
+        answer = infos.get((dependency.ecosystem, dependency.name))
+        if answer is None:
+            return ()  # its registry is down or not configured: said once, as a scanner state
+        if isinstance(answer, PackageNotFound):
+            registry = self.stage.registries.get(dependency.ecosystem)
+            label = registry.label if registry is not None else REGISTRY_LABEL[dependency.ecosystem]
+            self._notice(NoticeKind.SKIPPED, f"{dependency.name} not found in {label}", item)
+            return ()
+        try:
+            result = measure(item, answer)
+        except UnreadableVersion as exc:
+            self._notice(NoticeKind.SKIPPED, f"{dependency.name}: {exc}", item)
+            return ()
+        if result is None:
+            return ()
+        finding = behind_finding(item, result, self.stage.thresholds, self.stage.names)
+        return (finding,) if finding is not None else ()
+
+    def _notice(self, kind: NoticeKind, message: str, item: Declared) -> None:
+        self.notices.append(Notice(kind, message, item.manifest, item.dependency.line))
+
+
+async def _none() -> _Side:
+    return _Side(None)
+
+
+def _folders_up(folder: str) -> Iterable[str]:
+    """The folder itself, then each parent up to the repository root ("")."""
+    while True:
+        yield folder
+        if not folder:
+            return
+        folder = posixpath.dirname(folder)
+
+
+def _manifest_beside_lockfile(lockfile_path: str) -> str:
+    return "pyproject.toml" if posixpath.basename(lockfile_path) in ("poetry.lock", "uv.lock") else "package.json"
+
+
+def _workspace_name(manifest: Manifest) -> str:
+    return manifest.name or manifest.path
+
+
+def drift_stage_from_env(env: Mapping[str, str], data_dir: str | os.PathLike[str], thresholds: Thresholds | None = None) -> DriftStage:
+    """Registries as npm and pip would configure them (NPM_CONFIG_REGISTRY and the user's
+    .npmrc, PIP_INDEX_URL), sharing one cache in memory and under `data_dir`, so a restart
+    keeps what was looked up. A repository's own .npmrc is never read: a pull request could
+    point it at a server of its choosing."""
+    cache = default_cache(data_dir)
+    registries: dict[Ecosystem, Registry | None] = {
+        Ecosystem.NPM: npm_registry_from_env(env, cache=cache),
+        Ecosystem.PYPI: pypi_registry_from_env(env, cache=cache),
+    }
+    return DriftStage(registries, thresholds)

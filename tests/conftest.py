@@ -1,0 +1,3 @@
+"""Shared pytest fixtures."""
+
+from tests.registries.fixtures import *  # noqa: F401,F403  (real npm and PyPI registries)
