@@ -10,8 +10,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bot.model import Finding, Kind, Notice, ScannedFile, ScannerStatus
+from bot.model import ChangedFile, Finding, Kind, Notice, ScannedFile, ScannerStatus
+
+if TYPE_CHECKING:
+    from bot.sources.base import Source
 
 
 @dataclass(frozen=True)
@@ -35,3 +39,21 @@ class Analyzer(ABC):
     @abstractmethod
     def analyze(self, files: Sequence[ScannedFile]) -> AnalyzerOutput:
         """Analyze the files this analyzer wants. CPU-bound; called off the event loop."""
+
+
+class Stage(ABC):
+    """An analysis that needs more than the changed files' head text: drift reads both sides of
+    manifests, lockfiles outside the diff, and package registries. It decides for itself what
+    the change touched, so the pipeline reports its findings as they are (no changed-line
+    filter, no pre-existing check) and runs it beside the analyzers, not after them."""
+
+    name: str
+    kind: Kind
+
+    @abstractmethod
+    def wants(self, path: str) -> bool:
+        """Whether a change to `path` can give this stage anything to report."""
+
+    @abstractmethod
+    async def run(self, source: Source, changes: Sequence[ChangedFile]) -> AnalyzerOutput:
+        """Look at the changed files this stage wants (the pipeline passes only those)."""

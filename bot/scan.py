@@ -13,12 +13,13 @@ intake stays responsive.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
-from bot.analysis import Analyzer, AnalyzerOutput
+from bot.analysis import Analyzer, AnalyzerOutput, Stage
 from bot.analysis_pool import AnalysisPool
 from bot.diff.local import DiffTooLarge, changed_lines_between
 from bot.model import (
@@ -54,6 +55,13 @@ def default_analyzers() -> list[Analyzer]:
     from bot.owasp.engine import OwaspAnalyzer
 
     return [OwaspAnalyzer()]
+
+
+def default_stages(env: Mapping[str, str], data_dir: str | os.PathLike[str]) -> list[Stage]:
+    """What runs beside the analyzers: drift, with registries from the environment."""
+    from bot.drift.stage import drift_stage_from_env
+
+    return [drift_stage_from_env(env, data_dir)]
 
 
 def is_binary(data: bytes) -> bool:
@@ -210,19 +218,155 @@ def _base_findings(
     return found
 
 
+# --- findings a change causes elsewhere in the file ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Removal:
+    """What `_removal_findings` adds to a scan."""
+
+    findings: tuple[Finding, ...] = ()
+    suppressed: tuple[Finding, ...] = ()
+    notices: tuple[Notice, ...] = ()
+    files_scanned: int = 0
+
+
+REMOVAL_PROPERTY = "reportedBecause"
+REMOVAL_REASON = "the change removed code elsewhere in this file that kept this finding away"
+
+
+def _removal_rule_ids(analyzers: Sequence[Analyzer]) -> frozenset[str]:
+    """Rules whose findings depend on the whole file (`report_when_removed` in a condition)."""
+    from bot.owasp.conditions import reports_when_removed
+
+    return frozenset(
+        rule.id
+        for analyzer in analyzers
+        for rule in getattr(analyzer, "rules", ())
+        if reports_when_removed(getattr(rule, "conditions", ()))
+    )
+
+
+async def _removal_findings(
+    source: Source,
+    changes: Sequence[ChangedFile],
+    files: Sequence[ScannedFile],
+    runs: Sequence[tuple[int, AnalyzerOutput]],
+    analyzers: Sequence[Analyzer],
+    limits: ScanLimits,
+    gate: asyncio.Semaphore,
+    analyze: Callable[[Sequence[ScannedFile]], Awaitable[list[tuple[int, AnalyzerOutput]]]],
+) -> _Removal:
+    """Findings of whole-file rules (Express without Helmet) on unchanged lines that the change
+    caused by removing code elsewhere: reported when the base version of the file (the old path
+    of a rename) does not have them. Every other finding on an unchanged line stays unreported.
+
+    Files whose change only deletes lines have no changed lines and were not read; they are read
+    and analysed here. A file's base is read only when its head has such a finding."""
+    rule_ids = _removal_rule_ids(analyzers)
+    if not rule_ids:
+        return _Removal()
+    deleting = [  # the pipeline read only files with changed lines (or no patch)
+        f
+        for f in changes
+        if not f.changed_lines
+        and not f.patch_missing
+        and f.status in (FileStatus.MODIFIED, FileStatus.RENAMED)
+        and f.deletions != 0  # None: the source does not say
+        and any(a.wants(f.path) for a in analyzers)
+    ]
+    notices: list[Notice] = []
+    extra: list[ScannedFile] = []
+    if deleting:
+        await source.prefetch([f.path for f in deleting], Side.HEAD, cap=limits.max_file_bytes)
+
+        async def load(changed: ChangedFile) -> tuple[ScannedFile | None, Notice | None]:
+            async with gate:
+                return await _load(source, changed, limits)
+
+        for scanned, notice in await asyncio.gather(*(load(f) for f in deleting)):
+            if scanned is not None:
+                extra.append(scanned)
+            elif notice is not None:
+                notices.append(notice)
+    extra_runs = await analyze(extra) if extra else []
+    all_runs = [*runs, *extra_runs]
+    by_path = {f.path: f for f in (*files, *extra)}
+    # Head findings of those rules, per analyzer and file: (finding, suppressed).
+    head: dict[tuple[int, str], list[tuple[Finding, bool]]] = {}
+    for index, output in all_runs:
+        for silenced, found in ((False, output.findings), (True, output.suppressed)):
+            for finding in found:
+                if finding.rule_id in rule_ids and finding.path in by_path:
+                    head.setdefault((index, finding.path), []).append((finding, silenced))
+    candidates = sorted(
+        {
+            path
+            for (_, path), items in head.items()
+            if any(not on_changed_lines(f, by_path[path].changed.changed_lines) for f, _ in items)
+        }
+    )
+    if not candidates:
+        return _Removal(notices=tuple(notices), files_scanned=len(extra))
+
+    async def load_base(path: str) -> _Base:
+        async with gate:
+            return await _load_base(source, by_path[path], limits)
+
+    bases = dict(zip(candidates, await asyncio.gather(*(load_base(p) for p in candidates))))
+    base_files = {  # no base (an added or copied file, or one too large to read): not reported
+        path: ScannedFile(ChangedFile(base.path, FileStatus.MODIFIED, frozenset()), base.text)
+        for path, base in bases.items()
+        if base.text is not None
+    }
+    if not base_files:
+        return _Removal(notices=tuple(notices), files_scanned=len(extra))
+    wanted = {index: [(path, base_files[path]) for path in base_files] for index, _ in all_runs}
+    base_found = _base_findings(wanted, await analyze(list(base_files.values())))
+    findings: list[Finding] = []
+    suppressed: list[Finding] = []
+    for (index, path), items in head.items():
+        if path not in base_files:
+            continue
+        changed = by_path[path].changed.changed_lines
+        left = Counter(_identity(f) for f in base_found.get((index, path), ()) if f.rule_id in rule_ids)
+        # Copies on changed lines are the pipeline's usual business; they are matched after
+        # the unchanged ones, so the base's copies account for unchanged lines first.
+        for finding, silenced in sorted(items, key=lambda item: (item[0].start_line, item[0].occurrence)):
+            if on_changed_lines(finding, changed):
+                continue
+            key = _identity(finding)
+            if left[key] > 0:
+                left[key] -= 1
+                continue
+            marked = replace(finding, properties={**finding.properties, REMOVAL_PROPERTY: REMOVAL_REASON})
+            (suppressed if silenced else findings).append(marked)
+    # Files read only here: their notices matter only about a finding reported (an expired
+    # suppression); those of the pipeline's own files are its business.
+    reported = {f.fingerprint for f in findings}
+    notices.extend(n for _, output in extra_runs for n in output.notices if n.about in reported)
+    return _Removal(tuple(findings), tuple(suppressed), tuple(notices), len(extra))
+
+
 async def run_scan(
     source: Source,
     analyzers: Sequence[Analyzer],
     limits: ScanLimits | None = None,
     *,
     pool: AnalysisPool | None = None,
+    stages: Sequence[Stage] = (),
 ) -> ScanResult:
     """Scan a change. With `pool`, head files are analysed in its processes, which run the
-    default analyzers (so `analyzers` must be those too)."""
+    default analyzers (so `analyzers` must be those too). `stages` (drift) run alongside."""
     limits = limits or ScanLimits()
     started = time.monotonic()
     changes = await source.changes()
     notices: list[Notice] = list(changes.notices)
+    staged = [
+        asyncio.ensure_future(stage.run(source, mine))
+        for stage in stages
+        if (mine := [f for f in changes.files if stage.wants(f.path)])
+    ]
     wanted = [f for f in changes.files if (f.changed_lines or f.patch_missing) and any(a.wants(f.path) for a in analyzers)]
 
     gate = asyncio.Semaphore(limits.concurrent_reads)
@@ -299,8 +443,15 @@ async def run_scan(
         findings.extend(fresh)
         preexisting.extend(moved)
         suppressed.extend(f for f in silenced if on_changed_lines(f, changed))
+    removal = await _removal_findings(source, changes.files, files, runs, analyzers, limits, gate, analyze)
+    findings.extend(removal.findings)
+    suppressed.extend(removal.suppressed)
+    notices.extend(removal.notices)
+    stage_outputs = await asyncio.gather(*staged)
+    for output in stage_outputs:
+        findings.extend(output.findings)
     reported = {f.fingerprint for f in findings}
-    for _, output in runs:
+    for output in [*(o for _, o in runs), *stage_outputs]:
         # A notice about one finding (an expired suppression) only matters if it is reported.
         notices.extend(n for n in output.notices if n.about is None or n.about in reported)
         scanners.extend(output.scanners)
@@ -313,7 +464,7 @@ async def run_scan(
         suppressed=tuple(suppressed),
         notices=tuple(notices),
         scanners=tuple(scanners),
-        files_scanned=len(files),
+        files_scanned=len(files) + removal.files_scanned,
         partial=changes.partial,
         seconds=time.monotonic() - started,
         preexisting=tuple(preexisting),

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Sequence
 from typing import Any
 
-from bot.analysis import Analyzer
+from bot.analysis import Analyzer, Stage
 from bot.analysis_pool import AnalysisPool
 from bot.config import Settings
 from bot.github.client import GitHubApp
 from bot.github.errors import GitHubError, InstallationSuspended, RetryLater
 from bot.queue import Job, JobNotFound, JobQueue
 from bot.report.checkrun import CheckOutput, CheckRunPublisher, failure_output, render
-from bot.scan import ScanLimits, default_analyzers, run_scan
+from bot.scan import ScanLimits, default_analyzers, default_stages, run_scan
 from bot.sources.github_pr import GitHubPullSource
 
 log = logging.getLogger(__name__)
@@ -47,9 +48,12 @@ class Worker:
         limits: ScanLimits | None = None,
         retry_base: float = JOB_RETRY_BASE_SECONDS,
         pool: AnalysisPool | None = None,
+        stages: Sequence[Stage] | None = None,
     ) -> None:
-        """`pool`: analyse in worker processes (the default analyzers), off the web process's GIL."""
+        """`pool`: analyse in worker processes (the default analyzers), off the web process's GIL.
+        `stages`: drift and the like; by default from the environment (registries)."""
         self.pool = pool
+        self.stages = list(stages) if stages is not None else default_stages(os.environ, settings.data_dir)
         self._sampled_at, self._sampled_count, self._rate = time.monotonic(), 0, 0.0
         self.queue = queue
         self.github = github
@@ -128,7 +132,7 @@ class Worker:
                 source = GitHubPullSource(
                     client, repo, int(p["number"]), head_sha, str(p["base_sha"]), changed_files=p.get("changed_files")
                 )
-                result = await run_scan(source, self.analyzers, self.limits, pool=self.pool)
+                result = await run_scan(source, self.analyzers, self.limits, pool=self.pool, stages=self.stages)
                 output = render(result, fail_on=self.settings.fail_on)
             except InstallationSuspended:
                 raise

@@ -309,6 +309,33 @@ def test_lacks_properties_python_keyword_arguments() -> None:
     assert py_results("lacks_properties", arg, code, query) == [True, False, True, False, False]
 
 
+def test_lacks_properties_reads_spreads_defined_in_the_file() -> None:
+    code = """
+    const base = { path: "/" };
+    const hardened = { ...base, httpOnly: true, secure: true };
+    function set(res, opts) {
+      res.cookie("a", v, { ...base, httpOnly: true });
+      res.cookie("b", v, { ...hardened, maxAge: 1000 });
+      res.cookie("c", v, { ...hardened, secure: false });
+      res.cookie("d", v, { secure: false, ...hardened });
+      res.cookie("e", v, { ...opts, ...base });
+    }
+    """
+    assert results("lacks_properties", FLAGS, code, query=COOKIE) == [True, False, True, False, False]
+    query = """
+    (call function: (attribute attribute: (identifier) @f (#eq? @f "set_cookie"))) @match @call
+    """
+    arg = {"capture": "call", "properties": ["httponly", "secure"]}
+    python = """
+    FLAGS = {"httponly": True, "secure": True}
+    LAX = {"httponly": True, "samesite": "Lax"}
+    resp.set_cookie("a", v, **FLAGS)
+    resp.set_cookie("b", v, **LAX)
+    resp.set_cookie("c", v, **LAX, **unknown)
+    """
+    assert py_results("lacks_properties", arg, python, query) == [False, True, False]
+
+
 # --- file_lacks_call ------------------------------------------------------------------------
 
 EXPRESS = """
@@ -330,6 +357,21 @@ HELMET = {"callee": ["helmet"], "import": ["helmet"]}
 )
 def test_file_lacks_call(code: str, lacks: bool) -> None:
     assert results("file_lacks_call", HELMET, code, query=EXPRESS) == [lacks]
+
+
+def test_file_lacks_call_report_when_removed_is_a_flag_of_the_rule() -> None:
+    from bot.owasp.conditions import reports_when_removed
+    from bot.owasp.rules import ConditionSpec
+
+    parse = CONDITIONS["file_lacks_call"].parse_arg
+    flagged = parse({**HELMET, "report_when_removed": True}, frozenset({"match"}))
+    plain = parse(HELMET, frozenset({"match"}))
+    assert reports_when_removed([ConditionSpec("file_lacks_call", flagged)])
+    assert not reports_when_removed([ConditionSpec("file_lacks_call", plain)])
+    with pytest.raises(ValueError, match="true or false"):
+        parse({**HELMET, "report_when_removed": "yes"}, frozenset({"match"}))
+    code = "const app = express();\n"
+    assert results("file_lacks_call", {**HELMET, "report_when_removed": True}, code, query=EXPRESS) == [True]
 
 
 def test_file_lacks_call_python_imports() -> None:

@@ -686,6 +686,353 @@ def test_reaches_uses_categories() -> None:
     assert not reaches(html_only, None)
 
 
+# --- guards: checks that prove a value safe ----------------------------------------------------
+
+
+ANY_SINK = frozenset({"shell", "number"})
+
+
+def test_early_exit_guards_sanitize_what_follows() -> None:
+    code = """
+    const ALLOWED = ["/home", "/settings"];
+    app.get("/a", (req, res) => {
+      const next = req.query.next;
+      if (!ALLOWED.includes(next)) return res.status(400).send("bad");
+      sink(next);
+    });
+    app.get("/b", (req, res) => {
+      const next = req.query.next;
+      if (!ALLOWED.includes(next)) { res.status(400).send("bad"); return; }
+      sink(next);
+    });
+    app.get("/c", (req, res) => {
+      if (!ALLOWED.includes(req.query.next)) throw new Error("bad");
+      sink(req.query.next);
+    });
+    app.get("/d", (req, res) => {
+      const next = req.query.next;
+      if (!ALLOWED.includes(next)) { process.exit(1); }
+      sink(next);
+    });
+    """
+    assert verdicts(code, accepted=REDIRECT) == [False, False, False, False]
+
+
+def test_a_guard_whose_body_does_not_always_leave_proves_nothing() -> None:
+    code = """
+    const ALLOWED = ["/home"];
+    app.get("/a", (req, res, next) => {
+      const url = req.query.next;
+      if (!ALLOWED.includes(url)) res.status(400).send("bad");
+      sink(url);
+      if (!ALLOWED.includes(url)) { next(new Error("bad")); }
+      sink(url);
+      if (!ALLOWED.includes(url)) { if (strict) return; }
+      sink(url);
+      if (ALLOWED.includes(url)) return;
+      sink(url);
+    });
+    """
+    assert verdicts(code, accepted=REDIRECT) == [True, True, True, True]
+
+
+def test_an_assignment_after_the_check_undoes_it() -> None:
+    code = """
+    const ALLOWED = ["/home"];
+    function h(req) {
+      let url = req.query.next;
+      if (!ALLOWED.includes(url)) return;
+      sink(url);
+      url = req.query.other;
+      sink(url);
+    }
+    function loop(req) {
+      let url = req.query.a;
+      if (!ALLOWED.includes(url)) return;
+      for (const x of xs) { sink(url); url = req.query.b; }
+    }
+    function later(req) {
+      let url = req.query.a;
+      if (!ALLOWED.includes(url)) return;
+      if (again) url += req.query.c;
+      sink(url);
+    }
+    """
+    assert verdicts(code, accepted=REDIRECT) == [False, True, True, True]
+
+
+def test_branches_ternaries_and_short_circuits_hold_their_condition() -> None:
+    code = """
+    const ALLOWED = new Set(["/home", "/settings"]);
+    function h(req, res) {
+      const url = req.query.next;
+      if (ALLOWED.has(url)) { sink(url); } else { sink(url); }
+      if (!ALLOWED.has(url)) { sink(url); } else { sink(url); }
+      sink(ALLOWED.has(url) ? url : "/");
+      sink(ALLOWED.has(url) ? "/" : url);
+      ALLOWED.has(url) && sink(url);
+      ALLOWED.has(url) || sink(url);
+      if (ALLOWED.has(url)) {} else if (other) { sink(url); }
+      if (ALLOWED.has(url)) { sink(url); } else { return; }
+      sink(url);
+    }
+    """
+    assert verdicts(code, accepted=REDIRECT) == [
+        False, True, True, False, False, True, False, True, True, False, False,
+    ]  # fmt: skip
+
+
+def test_what_each_kind_of_check_proves() -> None:
+    code = """
+    const ALLOWED = ["a", "b"];
+    function h(req) {
+      const a = req.query.a;
+      if (typeof a !== "string") return;
+      sink(a);
+      const b = req.query.b;
+      if (!ALLOWED.includes(b)) return;
+      sink(b);
+      const c = req.query.c;
+      if (!/^[a-z0-9_-]+$/i.test(c)) return;
+      sink(c);
+      const d = req.query.d;
+      if (!/^[\\w.\\/-]+$/.test(d)) return;
+      sink(d);
+      const e = req.query.e;
+      if (typeof e !== "number") return;
+      sink(e);
+      const f = req.query.f;
+      if (f !== "asc" && f !== "desc") return;
+      sink(f);
+    }
+    """
+    assert verdicts(code, accepted=MONGO) == [False, False, False, False, False, False]
+    assert verdicts(code, accepted=HTML) == [True, False, False, False, False, False]
+    assert verdicts(code, accepted=SHELL) == [True, False, False, False, False, False]
+    assert verdicts(code, accepted=REDIRECT) == [True, False, False, True, False, False]
+    assert verdicts(code, accepted=REGEX) == [True, False, False, True, False, False]
+
+
+def test_only_anchored_allow_list_patterns_count() -> None:
+    code = """
+    const NAME = /^[a-z]+$/;
+    const LOOSE = /[a-z]+/;
+    function h(req) {
+      const a = req.query.a;
+      if (!NAME.test(a)) return;
+      sink(a);
+      const b = req.query.b;
+      if (!LOOSE.test(b)) return;
+      sink(b);
+      const c = req.query.c;
+      if (!/^[a-z]+$/m.test(c)) return;
+      sink(c);
+      const d = req.query.d;
+      if (!/^[a-z]+|.*$/.test(d)) return;
+      sink(d);
+      const e = req.query.e;
+      if (!/^.+$/.test(e)) return;
+      sink(e);
+      const f = req.query.f;
+      if (!new RegExp("^[0-9]+$").test(f)) return;
+      sink(f);
+      const g = req.query.g;
+      if (!g.match(/^[a-z]+$/)) return;
+      sink(g);
+      const h = req.query.h;
+      if (!/^(?=.*x)[a-z]+$/.test(h)) return;
+      sink(h);
+    }
+    """
+    assert verdicts(code, accepted=SHELL) == [False, True, True, True, True, False, False, True]
+
+
+def test_the_collection_must_be_fixed() -> None:
+    code = """
+    import { ALLOWED_HOSTS } from "./config";
+    const CONFIG = { redirects: ["/a", "/b"] };
+    const PREFIX = "/home/settings";
+    function h(req, list) {
+      const a = req.query.a;
+      if (!ALLOWED_HOSTS.includes(a)) return;
+      sink(a);
+      const b = req.query.b;
+      if (!CONFIG.redirects.includes(b)) return;
+      sink(b);
+      const c = req.query.c;
+      if (!PREFIX.includes(c)) return;
+      sink(c);
+      const d = req.query.d;
+      if (!req.body.allowed.includes(d)) return;
+      sink(d);
+      const e = req.query.e;
+      if (!list.includes(e)) return;
+      sink(e);
+      const f = req.query.f;
+      if (["/x", "/y"].indexOf(f) === -1) return;
+      sink(f);
+      const g = req.query.g;
+      const ok = CONFIG.redirects.includes(g);
+      if (!ok) return;
+      sink(g);
+    }
+    """
+    assert verdicts(code, accepted=REDIRECT) == [False, False, True, True, True, False, False]
+
+
+def test_keys_of_a_fixed_object_are_a_fixed_collection() -> None:
+    code = """
+    const ROUTES = { home: "/", settings: "/settings" };
+    function h(req) {
+      const a = req.query.a;
+      if (!(a in ROUTES)) return;
+      sink(a);
+      const b = req.query.b;
+      if (!Object.hasOwn(ROUTES, b)) return;
+      sink(b);
+      const c = req.query.c;
+      if (!ROUTES.hasOwnProperty(c)) return;
+      sink(c);
+      const d = req.query.d;
+      if (!(d in req.body)) return;
+      sink(d);
+    }
+    """
+    assert verdicts(code, accepted=SHELL) == [False, False, False, True]
+    python = """
+    HANDLERS = {"a": 1, "b": 2}
+    def view(request):
+        x = request.GET["x"]
+        if x not in HANDLERS.keys():
+            raise ValueError(x)
+        sink(x)
+        y = request.GET["y"]
+        if y not in request.GET.keys():
+            raise ValueError(y)
+        sink(y)
+    """
+    assert py(python, SHELL) == [False, True]
+
+
+def test_a_check_counts_in_its_own_function_only() -> None:
+    code = """
+    const ALLOWED = ["a"];
+    function h(req) {
+      const a = req.query.a;
+      if (!ALLOWED.includes(a)) return;
+      items.forEach(() => sink(a));
+      sink(a);
+    }
+    function other(req) {
+      sink(req.query.a);
+    }
+    """
+    assert verdicts(code, accepted=SHELL) == [True, False, True]
+
+
+def test_python_guards() -> None:
+    code = r'''
+    import re
+    from flask import abort, redirect, request
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    SLUG = re.compile(r"^[a-z0-9-]+$")
+    ALLOWED = {"asc", "desc"}
+
+    def view(request):
+        url = request.GET.get("next")
+        if not url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
+            return redirect("/")
+        sink(url)
+
+    def fallback(request):
+        url = request.GET.get("next", "/")
+        if not url_has_allowed_host_and_scheme(url=url, allowed_hosts=None):
+            url = "/"
+        sink(url)
+
+    def flask_view():
+        name = request.args.get("name")
+        if not re.fullmatch(r"[\w-]+", name):
+            abort(400)
+        sink(name)
+        slug = request.args.get("slug")
+        if SLUG.match(slug) is None:
+            raise ValueError(slug)
+        sink(slug)
+        order = request.args.get("order")
+        if order not in ALLOWED:
+            raise ValueError(order)
+        sink(order)
+        page = request.args.get("page")
+        if not page.isdigit():
+            return None
+        sink(page)
+        loose = request.args.get("loose")
+        if not re.search(r"[a-z]+", loose):
+            abort(400)
+        sink(loose)
+        kind = request.args.get("kind")
+        if kind == "a" or kind == "b":
+            sink(kind)
+        elif kind in ("c", "d"):
+            sink(kind)
+        else:
+            sink(kind)
+    '''
+    assert py(code, REDIRECT) == [False, False, False, True, False, False, True, False, False, True]
+    assert py(code, SHELL) == [True, True, False, True, False, False, True, False, False, True]
+
+
+def test_python_exits_are_calls_that_raise() -> None:
+    code = """
+    def abort(code):
+        log(code)
+
+    def view(request):
+        x = request.GET.get("x")
+        if x not in ("a", "b"):
+            abort(400)
+        sink(x)
+        y = request.GET.get("y")
+        if y not in ("a", "b"):
+            sys.exit(1)
+        sink(y)
+    """
+    assert py(code, SHELL) == [True, False]
+
+
+_LETTERS = {"shell", "html", "redirect", "regex", "mongo", "url", "sql"}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "flags", "python", "mode", "proves"),
+    [
+        ("^[a-z0-9_-]+$", "", False, "search", _LETTERS - {"sql"}),
+        ("^[\\w.-]+$", "", False, "search", _LETTERS - {"sql", "regex"}),
+        ("^[\\w.\\/-]+$", "", False, "search", {"shell", "html", "mongo"}),
+        ("^\\d{1,6}$", "", False, "search", _LETTERS),
+        ("^[^<>]*$", "", False, "search", set()),  # admits quotes and &
+        ("^[^<>\"'&`]*$", "", False, "search", {"html"}),
+        ("^[a-z]+$", "m", False, "search", set()),
+        ("^(?:[a-z]+|[0-9]+)$", "", False, "search", _LETTERS),
+        ("^[a-z]+|[0-9]+$", "", False, "search", set()),
+        ("[a-z]+|[0-9]+", "", True, "full", _LETTERS),
+        ("[a-z]+$", "", True, "start", _LETTERS),
+        ("[a-z]+", "", True, "start", set()),
+        ("^[a-z]+\\Z", "", True, "search", _LETTERS),
+        ("(?m)^[a-z]+$", "", True, "search", set()),
+        ("^(\\w+)\\1$", "", False, "search", set()),
+        ("^[a-z]+\\$", "", False, "search", set()),
+        ("^[a-z\\s]+$", "", False, "search", {"html", "redirect", "regex", "mongo"}),
+    ],
+)
+def test_allow_list_patterns(pattern: str, flags: str, python: bool, mode: str, proves: set[str]) -> None:
+    rejects = taint.spec_for("python" if python else "javascript").guards.regex
+    admitted = taint.regex_admits(pattern, flags, python=python, mode=mode)
+    assert set(taint.regex_categories(admitted, rejects, python)) == proves
+
+
 # --- taint data ---------------------------------------------------------------------------------
 
 
@@ -704,6 +1051,9 @@ def test_shipped_taint_data_loads_and_uses_known_categories() -> None:
         ("sources: [req.query]\nextra: 1\n", "unknown field"),
         ("sanitizers: {html: [{modul: x}]}\n", "not a path"),
         ("- just a list\n", "must be a mapping"),
+        ("guards: {membership: [htlm]}\n", "unknown category"),
+        ("guards: {exit: [process.exit]}\n", "unknown field"),
+        ("guards: {regex: {shell: 1}}\n", "guards.regex"),
     ],
 )
 def test_bad_taint_data_names_the_file(tmp_path: Path, text: str, problem: str) -> None:

@@ -312,12 +312,19 @@ def properties_arg(value: Any, captures: frozenset[str]) -> PropertiesArg:
 class FileCallsArg:
     callees: tuple[str, ...]
     modules: tuple[str, ...]
+    report_when_removed: bool = False
+    """The pipeline also reports the finding on an unchanged line when the base version of the
+    file does not have it: the change removed the call or import (see `reports_when_removed`)."""
 
 
 def file_calls_arg(value: Any, _captures: frozenset[str]) -> FileCallsArg:
-    data = _mapping(value, (), ("callee", "import"), "{callee: [helmet], import: [helmet]}")
+    example = "{callee: [helmet], import: [helmet], report_when_removed: true}"
+    data = _mapping(value, (), ("callee", "import", "report_when_removed"), example)
     callees = _names(data.get("callee", []), "callee", allow_empty=True)
     modules = _names(data.get("import", []), "import", allow_empty=True)
+    removed = data.get("report_when_removed", False)
+    if not isinstance(removed, bool):
+        raise ValueError("report_when_removed: expects true or false")
     if not callees and not modules:
         raise ValueError("needs `callee` or `import` names")
     for name in callees:
@@ -326,7 +333,15 @@ def file_calls_arg(value: Any, _captures: frozenset[str]) -> FileCallsArg:
     for name in modules:
         if '"' in name or "\\" in name:
             raise ValueError(f"import: {name!r} is not a module name")
-    return FileCallsArg(callees, modules)
+    return FileCallsArg(callees, modules, removed)
+
+
+def reports_when_removed(conditions: Sequence[Any]) -> bool:
+    """Whether a rule's findings depend on code elsewhere in the file that a change can remove
+    (`file_lacks_call: {..., report_when_removed: true}`): the pipeline then reports such a
+    finding on an unchanged line when the file's base version does not have it. `conditions`
+    are a loaded rule's `ConditionSpec`s."""
+    return any(getattr(c.arg, "report_when_removed", False) for c in conditions)
 
 
 # --- tainted / not_sanitized ------------------------------------------------------------------
@@ -838,10 +853,11 @@ def _lacks(analysis: FileTaint, node: Node, scope: Scope, path: tuple[str, ...])
     entries = _option_entries(analysis, node, scope)
     if entries is None:
         return False  # not visible here: assume set
-    found, unknown, entry_scope = entries
-    value = found.get(path[0])
-    if value is None:
+    found, unknown = entries
+    entry = found.get(path[0])
+    if entry is None:
         return not unknown
+    value, entry_scope = entry
     if value.type in ("false", "False"):
         return True
     if len(path) > 1:
@@ -849,32 +865,41 @@ def _lacks(analysis: FileTaint, node: Node, scope: Scope, path: tuple[str, ...])
     return False
 
 
-def _option_entries(
-    analysis: FileTaint, node: Node, scope: Scope
-) -> tuple[dict[str, Node], bool, Scope] | None:
-    """(property name lower-cased -> value node, whether a spread may add more, scope)."""
+Entries = dict[str, tuple[Node, Scope]]
+"""Option name lower-cased -> (value node, the scope it is read in)."""
+
+
+def _option_entries(analysis: FileTaint, node: Node, scope: Scope) -> tuple[Entries, bool] | None:
+    """(the options' entries, whether a spread of unknown content may add more). Spreads of an
+    object or dict bound in the file (`{ ...COOKIE_DEFAULTS }`, `**COOKIE_FLAGS`) are read."""
     if node.type in ("call", "call_expression"):
         arguments = node.child_by_field_name("arguments")
         if arguments is None:
             return None
         node = arguments
+    found: Entries = {}
     if node.type in ("argument_list", "arguments"):
-        found: dict[str, Node] = {}
         unknown = False
         for child in node.named_children:
             if child.type == "keyword_argument":
                 name = child.child_by_field_name("name")
                 value = child.child_by_field_name("value")
                 if name is not None and value is not None:
-                    found[analysis.text(name).lower()] = value
-            elif child.type in ("dictionary_splat", "list_splat"):
+                    found[analysis.text(name).lower()] = (value, scope)
+            elif child.type == "dictionary_splat":
+                unknown = _spread_into(analysis, child, scope, found, 0) or unknown
+            elif child.type == "list_splat":
                 unknown = True
-        return found, unknown, scope
+        return found, unknown
     located = object_literal(analysis, node, scope)
     if located is None:
         return None
-    literal, literal_scope = located
-    found = {}
+    unknown = _literal_entries(analysis, located[0], located[1], found, 0)
+    return found, unknown
+
+
+def _literal_entries(analysis: FileTaint, literal: Node, scope: Scope, found: Entries, depth: int) -> bool:
+    """Add an object / dict literal's entries, in order; True when some may be unknown."""
     unknown = False
     for entry in literal.named_children:
         if entry.type == "pair":
@@ -883,14 +908,26 @@ def _option_entries(
             if key is None:
                 unknown = True  # a computed key may be any of them
             elif value is not None:
-                found[key.lower()] = value
+                found[key.lower()] = (value, scope)
         elif entry.type in ("shorthand_property_identifier", "method_definition"):
             name = entry.child_by_field_name("name") if entry.type == "method_definition" else entry
             if name is not None:
-                found[analysis.text(name).lower()] = entry
+                found[analysis.text(name).lower()] = (entry, scope)
         elif entry.type in ("spread_element", "dictionary_splat"):
-            unknown = True
-    return found, unknown, literal_scope
+            unknown = _spread_into(analysis, entry, scope, found, depth) or unknown
+    return unknown
+
+
+def _spread_into(analysis: FileTaint, spread: Node, scope: Scope, found: Entries, depth: int) -> bool:
+    """`...defaults` / `**defaults`: add what a literal bound in the file holds; True when its
+    content is unknown (a parameter, a call, an import)."""
+    inner = [c for c in spread.named_children if c.type != "comment"]
+    if not inner or depth > 8:
+        return True
+    located = object_literal(analysis, inner[0], scope)
+    if located is None:
+        return True
+    return _literal_entries(analysis, located[0], located[1], found, depth + 1)
 
 
 # --- file_lacks_call --------------------------------------------------------------------------

@@ -21,6 +21,15 @@ that does not hold the sink it only adds to it. Loop back edges are not followed
 functions see their enclosing functions' bindings (closures); a function sees every module
 binding, whatever its position.
 
+Guards. A check on the way to a use proves the value safe for some categories: inside
+`if (ALLOWED.includes(x)) {...}`, after `if (!ALLOWED.includes(x)) return;`, in `ok(x) ? x : d`.
+Each function's checks are collected once into regions (byte ranges where a condition has a
+known value), kept by the node they cover, so a use finds them by walking up its ancestors.
+What a condition proves (`_facts`) is read from its syntax and the `guards` data: membership
+in a fixed collection, equality with a constant, `typeof`, listed predicates, and anchored
+allow-list regexes (`regex_admits` reads the pattern; nothing is compiled or run). A check
+stops counting when the checked name or path is assigned between it and the use.
+
 Everything is memoised per `FileTaint` (one per file), so N matches in one function cost one
 walk of that function plus the expressions they reach.
 """
@@ -81,9 +90,6 @@ _FIXED = frozenset({FIXED_URL})
 SAME_ORIGIN: Labels = frozenset({_FIXED})
 """A URL whose origin is this application's (see `TaintSpec.same_origin`)."""
 
-_PRIMITIVE = frozenset({"mongo"})
-"""What a `typeof x === "string"` guard proves: no query operator object (see _primitive_guarded)."""
-
 URL_INPUT_PARTS = frozenset({"searchParams", "search", "hash", "query", "searchparams"})
 """Parts of a same-origin URL the client still chooses."""
 
@@ -138,6 +144,36 @@ class CallMatcher:
 
 
 @dataclass(frozen=True)
+class GuardSpec:
+    """What checks prove about a value (rules/taint/<family>.yml, `guards`): code after
+    `if (!check(x)) return;`, or inside `if (check(x)) { ... }`, sees `x` sanitized for the
+    categories the check proves. See docs/rules.md, "Guards"."""
+
+    exit_calls: tuple[CallMatcher, ...] = ()
+    """Calls that never return (`process.exit`, Flask's `abort`): a branch ending in one exits."""
+    predicates: tuple[tuple[frozenset[str], CallMatcher], ...] = ()
+    """(categories, check): a call that is true only for a first argument (or, with no
+    arguments, a receiver) safe for the categories (`url_has_allowed_host_and_scheme`)."""
+    membership: frozenset[str] = frozenset()
+    """What being one of a fixed collection (`ALLOWED.includes(x)`, `x in ALLOWED`) or equal
+    to a constant (`x === "a"`) proves."""
+    types: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """`typeof x === "<type>"` / `isinstance(x, <type>)`: what the type proves."""
+    regex: Mapping[str, str] = field(default_factory=dict)
+    """Category -> characters an anchored allow-list pattern must not admit to prove it."""
+
+    def predicate(self, raw: Path_ | None, resolved: Path_ | None, method: str | None) -> frozenset[str]:
+        found: frozenset[str] = frozenset()
+        for categories, matcher in self.predicates:
+            if not categories <= found and matcher.matches(raw, resolved, method):
+                found = found | categories
+        return found
+
+    def exits(self, raw: Path_ | None, resolved: Path_ | None, method: str | None) -> bool:
+        return any(m.matches(raw, resolved, method) for m in self.exit_calls)
+
+
+@dataclass(frozen=True)
 class TaintSpec:
     """Sources, sanitizers and parameter rules of one language family."""
 
@@ -157,6 +193,7 @@ class TaintSpec:
     same_origin: frozenset[Path_] = frozenset()
     """Sources that are URLs of this very request (`request.url`, `request.nextUrl`): input for
     every sink but a redirect, until a part the client chooses is read (`.searchParams`)."""
+    guards: GuardSpec = field(default_factory=GuardSpec)
     _by_root: Mapping[str, tuple[Path_, ...]] = field(default_factory=dict, repr=False)
     _by_name: Mapping[str, tuple[tuple[str, CallMatcher], ...]] = field(
         default_factory=dict, repr=False
@@ -261,7 +298,7 @@ def _load_spec(family_name: str, directory: Path) -> TaintSpec:
         raise TaintDataError(f"{path}: cannot read taint data: {exc}") from None
     if not isinstance(data, dict):
         raise TaintDataError(f"{path}: must be a mapping")
-    known = {"sources", "param_sources", "sanitizers", "clean_calls", "clean_members"}
+    known = {"sources", "param_sources", "sanitizers", "clean_calls", "clean_members", "guards"}
     unknown = sorted(set(map(str, data)) - known)
     if unknown:
         raise TaintDataError(f"{path}: {unknown[0]}: unknown field")
@@ -333,6 +370,7 @@ def _load_spec(family_name: str, directory: Path) -> TaintSpec:
     by_root: dict[str, list[Path_]] = {}
     for source in sources:
         by_root.setdefault(source[0].removesuffix("()"), []).append(source)
+    guards = _load_guards(data.get("guards"), path, matchers)
     return TaintSpec(
         family=family_name,
         path=path,
@@ -348,8 +386,70 @@ def _load_spec(family_name: str, directory: Path) -> TaintSpec:
         excluded_default_calls=names(params.get("excluded_default_calls"), "excluded_calls"),
         number_annotations=names(params.get("number_annotations"), "number_annotations"),
         same_origin=frozenset(same_origin),
+        guards=guards,
         _by_name=_index_calls(sanitizers, matchers(data.get("clean_calls"), "clean_calls")),
         _by_root={root: tuple(items) for root, items in by_root.items()},
+    )
+
+
+ANY = "any"
+"""In `guards`: every category (a value that is one of the program's own strings, a digit
+string, a number)."""
+
+
+def _load_guards(value: Any, path: Path, matchers: Any) -> GuardSpec:
+    """The `guards` section: exits, predicates by category, membership, types, regex."""
+    if value is None:
+        return GuardSpec()
+    if not isinstance(value, dict):
+        raise TaintDataError(f"{path}: guards: must be a mapping")
+    known = {"exits", "predicates", "membership", "types", "regex"}
+    unknown = sorted(set(map(str, value)) - known)
+    if unknown:
+        raise TaintDataError(f"{path}: guards.{unknown[0]}: unknown field")
+
+    def categories(items: Any, where: str) -> frozenset[str]:
+        if isinstance(items, str):
+            items = [items]
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise TaintDataError(f"{path}: {where}: must be a list of categories")
+        out: set[str] = set()
+        for item in items:
+            if item == ANY:
+                out |= CATEGORIES
+            elif item in CATEGORIES:
+                out.add(item)
+            else:
+                choices = ", ".join(sorted(CATEGORIES | {ANY}))
+                raise TaintDataError(f"{path}: {where}: unknown category {item!r} ({choices})")
+        return frozenset(out)
+
+    predicates: list[tuple[frozenset[str], CallMatcher]] = []
+    raw_predicates = value.get("predicates") or {}
+    if not isinstance(raw_predicates, dict):
+        raise TaintDataError(f"{path}: guards.predicates: must map categories to lists")
+    for category, entries in raw_predicates.items():
+        proved = categories([category], "guards.predicates")
+        predicates.extend((proved, m) for m in matchers(entries, f"guards.predicates.{category}"))
+    raw_types = value.get("types") or {}
+    if not isinstance(raw_types, dict):
+        raise TaintDataError(f"{path}: guards.types: must map type names to categories")
+    types = {str(k): categories(v, f"guards.types.{k}") for k, v in raw_types.items()}
+    raw_regex = value.get("regex") or {}
+    if not isinstance(raw_regex, dict) or not all(
+        isinstance(v, str) and v for v in raw_regex.values()
+    ):
+        raise TaintDataError(f"{path}: guards.regex: must map categories to characters")
+    regex: dict[str, str] = {}
+    for category, chars in raw_regex.items():
+        for proved in categories([category], "guards.regex"):
+            regex[proved] = regex.get(proved, "") + chars
+    return GuardSpec(
+        exit_calls=matchers(value.get("exits"), "guards.exits"),
+        predicates=tuple(predicates),
+        membership=categories(value.get("membership") or [], "guards.membership"),
+        types=types,
+        regex=regex,
     )
 
 
@@ -372,6 +472,308 @@ def _index_calls(
 def _split_path(text: str) -> Path_:
     """ "useRouter().query" -> ("useRouter()", "query"); parentheses hold no arguments."""
     return tuple(part.strip() for part in text.split(".") if part.strip())
+
+
+# --- allow-list regexes --------------------------------------------------------------------------
+#
+# `if (!/^[a-z0-9-]+$/.test(name)) return;` proves something only because the pattern is anchored
+# at both ends and admits a known set of characters. This reads a pattern (never runs or builds
+# one) and answers which characters it may admit; a construct it does not know (lookarounds,
+# backreferences, multiline mode, anchors inside) makes the pattern prove nothing.
+
+
+class _Unsupported(Exception):
+    pass
+
+
+_CLASS_ESCAPES = frozenset("wdsWDS")
+_PY_FLAG_LETTERS = {
+    "I": "i", "IGNORECASE": "i", "A": "a", "ASCII": "a", "U": "u", "UNICODE": "u",
+    "S": "s", "DOTALL": "s", "M": "m", "MULTILINE": "m", "X": "x", "VERBOSE": "x",
+    "L": "L", "LOCALE": "L", "NOFLAG": "",
+}  # fmt: skip
+"""Python `re` flag names -> the inline letter."""
+
+
+@dataclass(frozen=True)
+class _CharSet:
+    """One atom of a pattern: the characters it matches."""
+
+    negated: bool = False
+    chars: frozenset[str] = frozenset()
+    ranges: tuple[tuple[int, int], ...] = ()
+    classes: frozenset[str] = frozenset()
+    """`\\w`-style escapes by letter; "." is any character."""
+
+    def admits(self, char: str, python: bool) -> bool:
+        hit = (
+            char in self.chars
+            or any(lo <= ord(char) <= hi for lo, hi in self.ranges)
+            or any(_class_admits(kind, char, python) for kind in self.classes)
+        )
+        return hit != self.negated
+
+
+def _class_admits(kind: str, char: str, python: bool) -> bool:
+    if kind == ".":
+        return True
+    if kind in "WDS":
+        return not _class_admits(kind.lower(), char, python)
+    if kind == "w":
+        return char.isalnum() or char == "_" if python else char.isascii() and (char.isalnum() or char == "_")
+    if kind == "d":
+        return char.isdigit() if python else char in "0123456789"
+    return char.isspace() or char in "\x1c\x1d\x1e\x1f\ufeff"  # s: both languages' whitespace
+
+
+class _PatternReader:
+    """A recursive-descent reader for the regex subset allow-lists are written in."""
+
+    def __init__(self, text: str, python: bool, alternation: bool) -> None:
+        self.text = text
+        self.at = 0
+        self.python = python
+        self.alternation = alternation
+        """Whether `|` may appear outside a group (the whole pattern is matched anyway)."""
+        self.atoms: list[_CharSet] = []
+
+    def read(self) -> list[_CharSet]:
+        self._sequence(depth=0)
+        if self.at != len(self.text):
+            raise _Unsupported
+        return self.atoms
+
+    def _sequence(self, depth: int) -> None:
+        text = self.text
+        if depth > 20:
+            raise _Unsupported
+        while self.at < len(text):
+            char = text[self.at]
+            if char == ")":
+                if depth == 0:
+                    raise _Unsupported
+                return
+            if char == "|":
+                if depth == 0 and not self.alternation:
+                    raise _Unsupported  # `^a|b$`: each anchor holds for one side only
+                self.at += 1
+                continue
+            if char == "(":
+                self._group(depth)
+            elif char == "[":
+                self.atoms.append(self._class())
+            elif char == "\\":
+                self.atoms.append(self._escape(in_class=False))
+            elif char == ".":
+                self.at += 1
+                self.atoms.append(_CharSet(classes=frozenset(".")))
+            elif char in "^$*+?{}":
+                raise _Unsupported  # an anchor inside, or a quantifier with nothing to repeat
+            else:
+                self.at += 1
+                self.atoms.append(_CharSet(chars=frozenset(char)))
+            self._quantifier()
+
+    def _group(self, depth: int) -> None:
+        text = self.text
+        self.at += 1
+        if text.startswith("?:", self.at):
+            self.at += 2
+        elif text.startswith("?P<", self.at) or (
+            text.startswith("?<", self.at) and text[self.at + 2 : self.at + 3] not in ("=", "!")
+        ):
+            close = text.find(">", self.at)
+            name = text[self.at + (3 if text[self.at + 1] == "P" else 2) : close]
+            if close < 0 or not name.isidentifier():
+                raise _Unsupported
+            self.at = close + 1
+        elif text.startswith("?", self.at):
+            # `(?i:...)` scoped flags are harmless; lookarounds, backreferences, conditionals
+            # and inline flags that change anchors are not read.
+            end = self.at + 1
+            while end < len(text) and text[end].isalpha():
+                end += 1
+            letters = text[self.at + 1 : end]
+            if not letters or text[end : end + 1] != ":" or set(letters) - set("aiLsu"):
+                raise _Unsupported
+            self.at = end + 1
+        self._sequence(depth + 1)
+        if text[self.at : self.at + 1] != ")":
+            raise _Unsupported
+        self.at += 1
+
+    def _quantifier(self) -> None:
+        text = self.text
+        if self.at >= len(text):
+            return
+        char = text[self.at]
+        if char in "*+?":
+            self.at += 1
+        elif char == "{":
+            close = text.find("}", self.at)
+            body = text[self.at + 1 : close] if close > 0 else ""
+            low, _, high = body.partition(",")
+            if not (low.isdigit() or (self.python and not low)) or not (high.isdigit() or not high):
+                raise _Unsupported
+            self.at = close + 1
+        else:
+            return
+        if text[self.at : self.at + 1] in ("?", "+"):
+            self.at += 1  # lazy or possessive
+
+    def _class(self) -> _CharSet:
+        text = self.text
+        self.at += 1
+        negated = text[self.at : self.at + 1] == "^"
+        if negated:
+            self.at += 1
+        chars: set[str] = set()
+        ranges: list[tuple[int, int]] = []
+        classes: set[str] = set()
+        first = True
+        while True:
+            if self.at >= len(text):
+                raise _Unsupported
+            char = text[self.at]
+            if char == "]" and not (first and self.python):
+                self.at += 1
+                break
+            if char == "]" and not self.python:
+                raise _Unsupported  # JavaScript `[]` / `[^]`
+            first = False
+            if char == "\\":
+                item = self._escape(in_class=True)
+                if item.classes:
+                    classes |= item.classes
+                    continue
+                (low,) = tuple(item.chars)
+            else:
+                if char == "[" and text[self.at + 1 : self.at + 2] in (":", "=", "."):
+                    raise _Unsupported  # POSIX-style classes
+                low = char
+                self.at += 1
+            if text[self.at : self.at + 1] == "-" and text[self.at + 1 : self.at + 2] not in ("]", ""):
+                self.at += 1
+                if text[self.at] == "\\":
+                    item = self._escape(in_class=True)
+                    if item.classes:
+                        raise _Unsupported
+                    (high,) = tuple(item.chars)
+                else:
+                    high = text[self.at]
+                    self.at += 1
+                if ord(high) < ord(low):
+                    raise _Unsupported
+                ranges.append((ord(low), ord(high)))
+            else:
+                chars.add(low)
+        return _CharSet(negated, frozenset(chars), tuple(ranges), frozenset(classes))
+
+    def _escape(self, in_class: bool) -> _CharSet:
+        text = self.text
+        if self.at + 1 >= len(text):
+            raise _Unsupported
+        char = text[self.at + 1]
+        self.at += 2
+        if char in _CLASS_ESCAPES:
+            return _CharSet(classes=frozenset(char))
+        controls = {"n": "\n", "r": "\r", "t": "\t", "f": "\f", "v": "\v", "0": "\0"}
+        if char in controls:
+            return _CharSet(chars=frozenset(controls[char]))
+        if char == "b" and in_class:
+            return _CharSet(chars=frozenset("\b"))
+        if char in ("x", "u"):
+            size = 2 if char == "x" else 4
+            digits = text[self.at : self.at + size]
+            if len(digits) != size or any(d not in "0123456789abcdefABCDEF" for d in digits):
+                raise _Unsupported
+            self.at += size
+            return _CharSet(chars=frozenset(chr(int(digits, 16))))
+        if char in ("b", "B") and not in_class:
+            return _CharSet()  # a word boundary admits nothing
+        if char.isalnum() or char == "_":
+            raise _Unsupported  # backreferences, \p{...}, \A inside, \k<...>, \c
+        return _CharSet(chars=frozenset(char))  # an escaped metacharacter stands for itself
+
+
+def _strip_end(text: str, python: bool) -> str | None:
+    """`text` without a final `$` (or Python `\\Z`), None when it has none."""
+    backslashes = 0
+    if python and text.endswith("\\Z"):
+        index = len(text) - 2
+        while index > 0 and text[index - 1] == "\\":
+            backslashes += 1
+            index -= 1
+        return text[:-2] if backslashes % 2 == 0 else None
+    if not text.endswith("$"):
+        return None
+    index = len(text) - 1
+    while index > 0 and text[index - 1] == "\\":
+        backslashes += 1
+        index -= 1
+    return text[:-1] if backslashes % 2 == 0 else None
+
+
+def regex_admits(pattern: str, flags: str, *, python: bool, mode: str) -> _AnyOf | None:
+    """What an allow-list pattern may let through, as one character set (the union of its
+    atoms), or None when the pattern is not a whole-string allow-list this can read.
+
+    `mode`: "full" (Python `fullmatch`: the whole string), "start" (`re.match`: anchored at the
+    start only) or "search" (`RegExp.test`, `re.search`: anchored by `^` and `$` or not at all).
+    Python's `$` also matches before a final newline; nothing can follow that newline, so it is
+    not counted (docs/rules.md, "Guards")."""
+    if len(pattern) > 2000:
+        return None
+    text = pattern
+    letters = set(flags)
+    if python and text.startswith("(?"):
+        end = 2
+        while end < len(text) and text[end].isalpha():
+            end += 1
+        if text[end : end + 1] == ")" and end > 2:
+            letters |= set(text[2:end])
+            text = text[end + 1 :]
+    if letters & set("mxvL"):
+        return None  # multiline anchors match per line; verbose and set syntax are not read
+    start = text.startswith("^") or (python and text.startswith("\\A"))
+    if start:
+        text = text[2:] if text.startswith("\\A") else text[1:]
+    stripped = _strip_end(text, python)
+    end = stripped is not None
+    if end:
+        text = stripped or ""
+    if mode == "search" and not (start and end):
+        return None
+    if mode == "start" and not end:
+        return None
+    try:
+        atoms = _PatternReader(text, python, alternation=mode == "full").read()
+    except (_Unsupported, IndexError, ValueError):
+        return None
+    return _AnyOf(tuple(atoms), "i" in letters)
+
+
+@dataclass(frozen=True)
+class _AnyOf:
+    """What a whole pattern admits: a character some atom admits."""
+
+    atoms: tuple[_CharSet, ...]
+    ignore_case: bool
+
+    def admits(self, char: str, python: bool) -> bool:
+        variants = {char, char.lower(), char.upper()} if self.ignore_case else {char}
+        return any(atom.admits(c, python) for atom in self.atoms for c in variants)
+
+
+def regex_categories(admitted: _AnyOf | None, rejects: Mapping[str, str], python: bool) -> frozenset[str]:
+    """Categories whose characters (`guards.regex`) the pattern admits none of."""
+    if admitted is None:
+        return frozenset()
+    return frozenset(
+        category
+        for category, chars in rejects.items()
+        if not any(admitted.admits(char, python) for char in chars)
+    )
 
 
 # --- node vocabulary (JavaScript/TypeScript/TSX and Python grammars) --------------------------
@@ -1131,6 +1533,171 @@ def _string_text(node: Node, analysis: FileTaint) -> str | None:
     return "".join(parts)
 
 
+# --- guards: vocabulary -----------------------------------------------------------------------------
+
+Facts = dict[Path_, tuple[frozenset[str], int]]
+"""What a check proves: subject access path -> (categories, end byte of the check; the value
+must not be assigned after it)."""
+
+
+@dataclass(frozen=True)
+class _Region:
+    """Bytes of one function where conditions hold: a branch of an `if`, a ternary arm, the right
+    side of `&&` / `||`, or what follows an `if` whose body exits."""
+
+    start: int
+    end: int
+    conditions: tuple[tuple[Node, bool], ...]
+    """(condition, the value it has here)."""
+    fallback: Node | None = None
+    """`if (!ok(x)) x = "/";`: the body, whose constant assignments to `x` keep the check."""
+
+
+@dataclass(frozen=True)
+class _Fact:
+    """One thing a check proves, and where: `key` is safe for `categories` in [start, end)."""
+
+    start: int
+    end: int
+    key: Path_
+    categories: frozenset[str]
+    check_end: int
+    fallback: Node | None = None
+
+
+_STATEMENT_CONTAINERS = frozenset(
+    {"statement_block", "program", "switch_case", "switch_default", "class_static_block", "block", "module"}
+)
+"""Where an `if` is followed by the statements it guards."""
+
+_EXIT_STATEMENTS = frozenset(
+    {"return_statement", "throw_statement", "break_statement", "continue_statement", "raise_statement"}
+)
+
+_LOOP_TYPES = frozenset({"for_statement", "for_in_statement", "while_statement", "do_statement"})
+
+_GUARD_WRAPPERS = frozenset(
+    {
+        "parenthesized_expression",
+        "await_expression",
+        "await",
+        "non_null_expression",
+        "as_expression",
+        "satisfies_expression",
+    }
+)
+
+_GUARD_SKIP = frozenset(
+    {"comment", "string", "number", "integer", "float", "regex", "identifier", "property_identifier",
+     "type_annotation", "interface_declaration", "type_alias_declaration", "jsx_text", "decorator"}
+)  # fmt: skip
+"""Leaves and declarations that hold no condition; the region walk does not enter them."""
+
+_NOT_POSITIONAL = frozenset(
+    {"keyword_argument", "spread_element", "list_splat", "dictionary_splat", "comment"}
+)
+
+_PY_REGEX_MODES = {"fullmatch": "full", "match": "start", "search": "search"}
+
+_COLLECTION_CALLS = frozenset(
+    {("Set",), ("Map",), ("Object", "keys"), ("Object", "values"), ("Object", "freeze"),
+     ("set",), ("frozenset",), ("dict",), ("tuple",), ("list",)}
+)  # fmt: skip
+"""Calls that build a collection of their (input-free) arguments' elements."""
+
+
+def _add_region(
+    regions: dict[int, list[_Region]],
+    node: Node,
+    conditions: tuple[tuple[Node, bool], ...],
+    *,
+    start: int | None = None,
+    fallback: Node | None = None,
+) -> None:
+    region = _Region(node.start_byte if start is None else start, node.end_byte, conditions, fallback)
+    regions.setdefault(node.id, []).append(region)
+
+
+def _facts_both(a: Facts, b: Facts) -> Facts:
+    """Both hold: every fact of either, categories joined for a shared subject."""
+    if not a:
+        return b
+    if not b:
+        return a
+    out = dict(a)
+    for key, (categories, end) in b.items():
+        known = out.get(key)
+        out[key] = (categories, end) if known is None else (known[0] | categories, min(known[1], end))
+    return out
+
+
+def _facts_either(a: Facts, b: Facts) -> Facts:
+    """One of them holds: what both prove about a subject."""
+    out: Facts = {}
+    for key, (categories, end) in a.items():
+        other = b.get(key)
+        if other is not None and categories & other[0]:
+            out[key] = (categories & other[0], min(end, other[1]))
+    return out
+
+
+def _minus_one(node: Node, analysis: FileTaint) -> bool:
+    return analysis.text(node).replace(" ", "") == "-1"
+
+
+def _assigns_at_top(body: Node) -> bool:
+    """Whether a branch body has an assignment statement of its own (`x = "/"`)."""
+    statements = body.named_children if body.type in ("statement_block", "block") else [body]
+    for statement in statements:
+        if statement.type == "expression_statement" and any(
+            c.type in ("assignment", "assignment_expression") for c in statement.named_children
+        ):
+            return True
+    return False
+
+
+def _py_pattern(node: Node, analysis: FileTaint) -> str | None:
+    """A Python pattern literal's text: a raw string, or one without backslashes."""
+    if node.type != "string":
+        return None
+    start = next((c for c in node.children if c.type == "string_start"), None)
+    prefix = analysis.text(start).lower() if start is not None else ""
+    if "f" in prefix:
+        return None
+    parts = []
+    for child in node.named_children:
+        if child.type == "string_content":
+            if any(c.type != "escape_sequence" for c in child.named_children):
+                return None
+            parts.append(analysis.text(child))
+        elif child.type in ("string_start", "string_end"):
+            continue
+        else:
+            return None
+    text = "".join(parts)
+    if "r" not in prefix and "\\" in text:
+        return None
+    return text
+
+
+def _js_string_value(node: Node, analysis: FileTaint) -> str | None:
+    """A JavaScript string literal's value, with the escapes `\\\\`, `\\/`, `\\"`, `\\'` read."""
+    if node.type not in ("string", "template_string"):
+        return None
+    parts = []
+    for child in node.named_children:
+        if child.type == "string_fragment":
+            parts.append(analysis.text(child))
+        elif child.type == "escape_sequence":
+            text = analysis.text(child)
+            if text not in ("\\\\", "\\/", '\\"', "\\'"):
+                return None
+            parts.append(text[1])
+        else:
+            return None
+    return "".join(parts)
+
+
 # --- the per-file analysis ------------------------------------------------------------------------
 
 
@@ -1162,6 +1729,12 @@ class FileTaint:
         self._busy: set[tuple[int, bool]] = set()
         self._depth = 0
         self._alias_depth = 0
+        self._region_memo: dict[int, dict[int, list[_Region]]] = {}
+        self._guard_memo: dict[tuple[int, bool], dict[str, list[_Fact]]] = {}
+        self._guard_busy: set[tuple[int, bool]] = set()
+        self._roots_memo: dict[int, dict[str, list[Binding]]] = {}
+        self._facts_memo: dict[tuple[int, bool, bool], Facts] = {}
+        self._facts_busy: set[tuple[int, bool, bool]] = set()
 
     def text(self, node: Node) -> str:
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
@@ -1507,14 +2080,14 @@ class FileTaint:
             if name in ("undefined", "NaN", "Infinity", "None", "True", "False"):
                 return CLEAN
             labels = self.spec.source_labels((name,))
-            if labels is not None:
-                return labels
-            return RAW if opaque else CLEAN
+            if labels is None:
+                labels = RAW if opaque else CLEAN
+            return self._guarded(node, labels, scope, opaque)
         bindings, definite = found
         result = CLEAN if definite else (RAW if opaque else CLEAN)
         for binding in bindings:
             result = union(result, self._binding(binding, opaque))
-        return result
+        return self._guarded(node, result, scope, opaque)
 
     def _binding(self, binding: Binding, opaque: bool) -> Labels:
         key = (id(binding), opaque, self._params_are_input)
@@ -1564,51 +2137,801 @@ class FileTaint:
             if any(key in URL_INPUT_PARTS for key in binding.keys):
                 value_labels = _client_part(value_labels)  # { searchParams } = new URL(...)
             return union(result, value_labels)
-        labels = self._eval(value, scope, opaque)
-        if labels and self._primitive_guarded(value):
-            labels = frozenset(label | _PRIMITIVE for label in labels)
-        return union(result, labels)
+        return union(result, self._eval(value, scope, opaque))
 
-    def _primitive_guarded(self, value: Node) -> bool:
-        """Whether `value` is bound inside `if (typeof value === "string") { ... }` (also
-        "number"/"boolean", `==`, and as one side of `&&`): a primitive cannot carry a query
-        operator object, which is what the `mongo` category is about."""
-        if self.python:
-            return False
-        wanted = self.text(value)
-        child, current = value, value.parent
-        while current is not None and current.type not in FUNCTION_TYPES:
-            if current.type == "if_statement" and current.child_by_field_name("consequence") == child:
-                condition = current.child_by_field_name("condition")
-                if condition is not None and self._typeof_checks(condition, wanted):
-                    return True
-            child, current = current, current.parent
-        return False
+    # - guards -
 
-    def _typeof_checks(self, condition: Node, wanted: str) -> bool:
-        pending = [condition]
-        while pending:
-            node = pending.pop()
-            if node.type == "parenthesized_expression":
-                pending.extend(node.named_children)
-            elif node.type == "binary_expression":
+    def _guarded(self, node: Node, labels: Labels, scope: Scope, opaque: bool) -> Labels:
+        """`labels` with what the checks around a use prove about it: inside `if (ok(x)) {...}`,
+        after `if (!ok(x)) return;`, on the right of `ok(x) && ...`, in `ok(x) ? x : "/"`.
+        A check counts for uses in its own function only, when neither the checked name nor
+        the path it reads is assigned between the check and the use (loops included)."""
+        if not labels:
+            return labels
+        index = self._guard_index(scope)
+        if not index:
+            return labels
+        path = self._guard_path(node, strict=False)
+        candidates = index.get(path[0]) if path else None
+        if not candidates:
+            return labels
+        position = node.start_byte
+        proved: frozenset[str] = frozenset()
+        for fact in candidates:
+            if (
+                not fact.start <= position < fact.end
+                or fact.categories <= proved
+                or path[: len(fact.key)] != fact.key
+            ):
+                continue
+            if self._changed_after(fact, node, scope, opaque):
+                continue
+            proved = proved | fact.categories
+        return sanitized(labels, proved) if proved else labels
+
+    def _guard_index(self, scope: Scope) -> dict[str, list[_Fact]]:
+        """Every fact the checks of one function prove, by the root name of its subject, with
+        the bytes where it holds (built once per function; a use looks up its own name)."""
+        key = (scope.node.id, self._params_are_input)  # a parameter is no fixed collection
+        found = self._guard_memo.get(key)
+        if found is not None:
+            return found
+        if key in self._guard_busy:
+            return {}  # a condition's own parts are being read: no guards for them
+        self._guard_busy.add(key)
+        saved = self._depth
+        self._depth = 0
+        index: dict[str, list[_Fact]] = {}
+        try:
+            for regions in self._regions(scope).values():
+                for region in regions:
+                    for condition, truth in region.conditions:
+                        for subject, (categories, check_end) in self._facts(condition, truth, scope).items():
+                            index.setdefault(subject[0], []).append(
+                                _Fact(region.start, region.end, subject, categories, check_end, region.fallback)
+                            )
+        finally:
+            self._depth = saved
+            self._guard_busy.discard(key)
+        self._guard_memo[key] = index
+        return index
+
+    def _regions(self, scope: Scope) -> dict[int, list[_Region]]:
+        """Where the checks of one function hold, by the id of the node each region lies in
+        (a branch, or the block an exiting `if` sits in); memoised per function."""
+        key = scope.node.id
+        found = self._region_memo.get(key)
+        if found is not None:
+            return found
+        regions: dict[int, list[_Region]] = {}
+        root = scope.node
+        start = root.child_by_field_name("body") if root.type in FUNCTION_TYPES else root
+        stack = [start] if start is not None else []
+        while stack:
+            node = stack.pop()
+            kind = node.type
+            if kind in FUNCTION_TYPES or kind in _GUARD_SKIP:
+                continue
+            if kind == "if_statement":
+                self._if_regions(node, regions)
+            elif kind in ("ternary_expression", "conditional_expression"):
+                if kind == "ternary_expression":
+                    condition = node.child_by_field_name("condition")
+                    yes = node.child_by_field_name("consequence")
+                    no = node.child_by_field_name("alternative")
+                else:  # Python `yes if condition else no`
+                    named = [c for c in node.named_children if c.type != "comment"]
+                    yes, condition, no = (named + [None, None, None])[:3]
+                if condition is not None:
+                    for branch, truth in ((yes, True), (no, False)):
+                        if branch is not None:
+                            _add_region(regions, branch, ((condition, truth),))
+            elif kind in ("binary_expression", "boolean_operator"):
                 operator = node.child_by_field_name("operator")
-                left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
                 op = operator.type if operator is not None else ""
-                if op == "&&" and left is not None and right is not None:
-                    pending.extend((left, right))
-                elif op in ("===", "==") and left is not None and right is not None:
-                    for typeof, literal in ((left, right), (right, left)):
-                        if (
-                            typeof.type == "unary_expression"
-                            and self.text(typeof).startswith("typeof")
-                            and literal.type == "string"
-                            and _string_text(literal, self) in ("string", "number", "boolean")
-                        ):
-                            argument = typeof.child_by_field_name("argument")
-                            if argument is not None and self.text(argument) == wanted:
-                                return True
+                left = node.child_by_field_name("left")
+                right = node.child_by_field_name("right")
+                if op in ("&&", "and", "||", "or") and left is not None and right is not None:
+                    _add_region(regions, right, ((left, op in ("&&", "and")),))
+            stack.extend(node.named_children)
+        self._region_memo[key] = regions
+        return regions
+
+    def _if_regions(self, node: Node, regions: dict[int, list[_Region]]) -> None:
+        chain, final = self._if_chain(node)
+        if not chain:
+            return
+        earlier: list[tuple[Node, bool]] = []
+        for condition, body in chain:
+            _add_region(regions, body, (*earlier, (condition, True)))
+            earlier.append((condition, False))
+            if not self.python:
+                break  # `else if`: the inner if_statement is visited on its own, inside the else
+        if not self.python:
+            alternative = node.child_by_field_name("alternative")
+            if alternative is not None:
+                _add_region(regions, alternative, ((chain[0][0], False),))
+        elif final is not None:
+            _add_region(regions, final, tuple(earlier))
+        parent = node.parent
+        if parent is None or parent.type not in _STATEMENT_CONTAINERS:
+            return
+        exits = [self._exits(body) for _, body in chain]
+        if all(exits):
+            if final is None:  # if (!ok(x)) return; [else if (!ok2(x)) throw e;]
+                conditions = tuple((condition, False) for condition, _ in chain)
+                _add_region(regions, parent, conditions, start=node.end_byte)
+            return
+        if len(chain) != 1:
+            return
+        condition, body = chain[0]
+        if final is not None and self._exits(final):  # if (ok(x)) {...} else { return; }
+            _add_region(regions, parent, ((condition, True),), start=node.end_byte)
+        elif final is None and _assigns_at_top(body):  # if (!ok(x)) x = "/";
+            _add_region(regions, parent, ((condition, False),), start=node.end_byte, fallback=body)
+
+    def _if_chain(self, node: Node) -> tuple[list[tuple[Node, Node]], Node | None]:
+        """([(condition, body) of `if` / `else if` / `elif`], the final `else` body or None)."""
+        chain: list[tuple[Node, Node]] = []
+        current: Node | None = node
+        for _ in range(64):
+            if current is None:
+                break
+            condition = current.child_by_field_name("condition")
+            body = current.child_by_field_name("consequence")
+            if condition is None or body is None:
+                return [], None
+            chain.append((condition, body))
+            if self.python:
+                final = None
+                for index, child in enumerate(current.children):
+                    if current.field_name_for_child(index) != "alternative":
+                        continue
+                    if child.type == "elif_clause":
+                        elif_condition = child.child_by_field_name("condition")
+                        elif_body = child.child_by_field_name("consequence")
+                        if elif_condition is None or elif_body is None:
+                            return [], None
+                        chain.append((elif_condition, elif_body))
+                    else:
+                        final = child.child_by_field_name("body")
+                return chain, final
+            alternative = current.child_by_field_name("alternative")
+            if alternative is None:
+                return chain, None
+            inner = [c for c in alternative.named_children if c.type != "comment"]
+            if len(inner) != 1:
+                return [], None
+            if inner[0].type != "if_statement":
+                return chain, inner[0]
+            current = inner[0]
+        return [], None
+
+    def _exits(self, node: Node, depth: int = 0) -> bool:
+        """Whether running `node` never reaches the statement after it: it returns, throws,
+        breaks, continues or calls an exit (`process.exit`, Flask `abort`) on every path."""
+        if depth > 8:
+            return False
+        kind = node.type
+        if kind in _EXIT_STATEMENTS:
+            return True
+        if kind in ("statement_block", "block"):
+            return any(self._exits(c, depth + 1) for c in node.named_children)
+        if kind == "if_statement":
+            chain, final = self._if_chain(node)
+            return (
+                bool(chain)
+                and final is not None
+                and all(self._exits(body, depth + 1) for _, body in chain)
+                and self._exits(final, depth + 1)
+            )
+        if kind == "expression_statement":
+            inner = [c for c in node.named_children if c.type != "comment"]
+            call = inner[0] if len(inner) == 1 else None
+            while call is not None and call.type in ("await_expression", "await"):
+                call = call.named_children[0] if call.named_children else None
+            if call is None or call.type not in ("call_expression", "call"):
+                return False
+            callee = call.child_by_field_name("function")
+            if callee is None:
+                return False
+            scope = self.scope_of(call)
+            return self.spec.guards.exits(
+                self.raw_path(callee), self.resolved_path(callee, scope), self._method(callee)
+            )
         return False
+
+    def _changed_after(self, fact: _Fact, node: Node, scope: Scope, opaque: bool) -> bool:
+        """Whether the checked value may have changed before the use: a binding of its name or
+        path after the check, or anywhere in a loop that starts after the check and holds the
+        use. Assignments of constants in an `if (!ok(x)) x = "/"` fallback do not count."""
+        position = node.start_byte
+        check_end = fact.check_end
+        windows = [(check_end, position)]
+        current = node.parent
+        while current is not None and current.id != scope.node.id:
+            if current.type in _LOOP_TYPES and current.start_byte > check_end:
+                windows.append((current.start_byte, current.end_byte))
+            current = current.parent
+        full = ".".join(fact.key)
+        fallback = fact.fallback
+        assigned = False
+        for binding in self._bindings_of_root(scope).get(fact.key[0], ()):
+            if not any(low < binding.end <= high for low, high in windows):
+                continue
+            if (
+                fallback is not None
+                and fallback.start_byte <= binding.end <= fallback.end_byte
+                and self._fallback_assignment(binding, full, fallback, opaque)
+            ):
+                assigned = True
+                continue
+            return True
+        return fallback is not None and not assigned
+
+    def _bindings_of_root(self, scope: Scope) -> dict[str, list[Binding]]:
+        """A function's bindings by root name (`obj.a.b = ...` under `obj`)."""
+        key = scope.node.id
+        found = self._roots_memo.get(key)
+        if found is None:
+            found = {}
+            for name, bindings in scope.bindings.items():
+                found.setdefault(name.split(".", 1)[0], []).extend(bindings)
+            self._roots_memo[key] = found
+        return found
+
+    def _fallback_assignment(self, binding: Binding, full: str, body: Node, opaque: bool) -> bool:
+        """`x = "/"` (a constant) as a statement of the fallback body itself."""
+        if binding.name != full or binding.kind != "value" or binding.value is None:
+            return False
+        if binding.keys or binding.default is not None:
+            return False
+        assignment = binding.value.parent
+        statement = assignment.parent if assignment is not None else None
+        if (
+            assignment is None
+            or assignment.type not in ("assignment", "assignment_expression")
+            or statement is None
+            or statement.type != "expression_statement"
+            or not (statement.id == body.id or (statement.parent is not None and statement.parent.id == body.id))
+        ):
+            return False
+        return self._binding(binding, opaque) == CLEAN
+
+    # - what a check proves -
+
+    def _facts(self, node: Node, truth: bool, scope: Scope, depth: int = 0) -> Facts:
+        """What `node` evaluating to `truth` proves: subject path -> (categories, end of the
+        check). Memoised per condition."""
+        key = (node.id, truth, self._params_are_input)
+        found = self._facts_memo.get(key)
+        if found is not None:
+            return found
+        if key in self._facts_busy or depth > 16:
+            return {}
+        self._facts_busy.add(key)
+        try:
+            result = self._facts_of(node, truth, scope, depth)
+        finally:
+            self._facts_busy.discard(key)
+        self._facts_memo[key] = result
+        return result
+
+    def _facts_of(self, node: Node, truth: bool, scope: Scope, depth: int) -> Facts:
+        kind = node.type
+        if kind in _GUARD_WRAPPERS:
+            inner = [c for c in node.named_children if c.type != "comment"]
+            return self._facts(inner[0], truth, scope, depth + 1) if inner else {}
+        if kind == "unary_expression":
+            operator = node.child_by_field_name("operator")
+            argument = node.child_by_field_name("argument")
+            if operator is not None and operator.type == "!" and argument is not None:
+                return self._facts(argument, not truth, scope, depth + 1)
+            return {}
+        if kind == "not_operator":
+            argument = node.child_by_field_name("argument")
+            return self._facts(argument, not truth, scope, depth + 1) if argument is not None else {}
+        if kind in ("binary_expression", "boolean_operator"):
+            operator = node.child_by_field_name("operator")
+            op = operator.type if operator is not None else ""
+            left = node.child_by_field_name("left")
+            right = node.child_by_field_name("right")
+            if left is None or right is None:
+                return {}
+            if op in ("&&", "and", "||", "or"):
+                a = self._facts(left, truth, scope, depth + 1)
+                b = self._facts(right, truth, scope, depth + 1)
+                both = (op in ("&&", "and")) == truth  # a && b true, or a || b false: both hold
+                return _facts_both(a, b) if both else _facts_either(a, b)
+            if kind == "binary_expression":
+                return self._comparison_facts(node, op, left, right, truth, scope)
+            return {}
+        if kind == "comparison_operator":
+            return self._py_comparison_facts(node, truth, scope)
+        if kind in ("call_expression", "call"):
+            return self._call_facts(node, scope) if truth else {}
+        if kind == "identifier":  # const allowed = ALLOWED.includes(x); if (!allowed) return;
+            found = self.lookup(self.text(node), scope, node.start_byte)
+            if found is None or not found[1] or len(found[0]) != 1:
+                return {}
+            binding = found[0][0]
+            if binding.kind != "value" or binding.value is None or binding.keys or binding.default:
+                return {}
+            return self._facts(binding.value, truth, binding.scope, depth + 1)
+        return {}
+
+    def _comparison_facts(
+        self, node: Node, op: str, left: Node, right: Node, truth: bool, scope: Scope
+    ) -> Facts:
+        guards = self.spec.guards
+        if op in ("===", "==", "!==", "!="):
+            equal = (op in ("===", "==")) == truth
+            for typeof, literal in ((left, right), (right, left)):
+                operator = typeof.child_by_field_name("operator") if typeof.type == "unary_expression" else None
+                if operator is not None and operator.type == "typeof":
+                    name = _string_text(literal, self) if literal.type == "string" else None
+                    categories = guards.types.get(name or "")
+                    argument = typeof.child_by_field_name("argument")
+                    if not equal or not categories or argument is None:
+                        return {}
+                    return self._fact(argument, categories, node)
+            for call, other in ((left, right), (right, left)):
+                if _minus_one(other, self):
+                    member = self._index_of_subject(call, scope)
+                    if member is None:
+                        continue
+                    return self._fact(member, guards.membership, node, scope) if not equal else {}
+            if equal:
+                for subject, other in ((left, right), (right, left)):
+                    if self._equality_subject(subject, scope) and self._constant_value(other, scope):
+                        return self._fact(subject, guards.membership, node, scope)
+                for subject, other in ((left, right), (right, left)):
+                    if self._same_origin(other, scope):  # url.origin === request.nextUrl.origin
+                        facts = self._host_facts(subject, node, scope)
+                        if facts:
+                            return facts
+            return {}
+        if op == "in":  # `x in ROUTES`: an own key of a fixed object, or a prototype name
+            if truth and self._collection(right, scope):
+                return self._fact(left, guards.membership, node, scope)
+            return {}
+        if op in (">", ">=", "<", "<="):
+            member = self._index_of_subject(left, scope)
+            if member is None:
+                return {}
+            text = self.text(right).replace(" ", "")
+            found = {(">", "-1"): True, (">=", "0"): True, ("<", "0"): False, ("<=", "-1"): False}
+            holds = found.get((op, text))
+            if holds is None or holds != truth:
+                return {}
+            return self._fact(member, guards.membership, node, scope)
+        return {}
+
+    def _py_comparison_facts(self, node: Node, truth: bool, scope: Scope) -> Facts:
+        operands = [c for c in node.named_children if c.type != "comment"]
+        operators = node.children_by_field_name("operators")
+        if len(operands) != 2 or len(operators) != 1:
+            return {}
+        op = " ".join(self.text(operators[0]).split())
+        left, right = operands
+        membership = self.spec.guards.membership
+        if op in ("in", "not in"):
+            if (op == "in") != truth or not self._collection(right, scope):
+                return {}
+            return self._fact(left, membership, node, scope)
+        if op in ("==", "!="):
+            if (op == "==") != truth:
+                return {}
+            for subject, other in ((left, right), (right, left)):
+                if self._equality_subject(subject, scope) and self._constant_value(other, scope):
+                    return self._fact(subject, membership, node, scope)
+        return {}
+
+    def _call_facts(self, node: Node, scope: Scope) -> Facts:
+        """A call that is true: a listed predicate, membership, an allow-list regex, isinstance."""
+        callee = self._callee(node)
+        if callee is None:
+            return {}
+        guards = self.spec.guards
+        raw = self.raw_path(callee)
+        resolved = self.resolved_path(callee, scope)
+        method = self._method(callee)
+        arguments = self._arguments(node)
+        positional = [a for a in arguments if a.type not in _NOT_POSITIONAL]
+        receiver = callee.child_by_field_name("object") if method is not None else None
+        categories = guards.predicate(raw, resolved, method)
+        if categories:
+            subject = positional[0] if positional else self._keyword(arguments, "url")
+            if subject is None and not arguments:
+                subject = receiver
+            return self._fact(subject, categories, node) if subject is not None else {}
+        if self.python:
+            if raw == ("isinstance",) and len(positional) == 2:
+                types = positional[1]
+                names = [types] if types.type != "tuple" else list(types.named_children)
+                proved: frozenset[str] | None = None
+                for name in names:
+                    found = guards.types.get(self.text(name).split(".")[-1])
+                    if not found:
+                        return {}
+                    proved = found if proved is None else proved & found
+                return self._fact(positional[0], proved or frozenset(), node)
+            return self._py_regex_facts(node, callee, raw, resolved, method, positional, arguments, scope)
+        if method in ("includes", "has", "hasOwnProperty") and receiver is not None and positional:
+            if self._collection(receiver, scope):
+                return self._fact(positional[0], guards.membership, node, scope)
+            return {}
+        if raw in (("Object", "hasOwn"),) and len(positional) == 2:
+            if self._collection(positional[0], scope):
+                return self._fact(positional[1], guards.membership, node, scope)
+            return {}
+        if method in ("test", "exec") and receiver is not None and positional:
+            found = self._js_regex(receiver, scope)
+            if found is not None:
+                return self._fact(positional[0], self._regex_proves(found[0], found[1], "search"), node)
+        if method == "match" and receiver is not None and len(positional) == 1:
+            found = self._js_regex(positional[0], scope)
+            if found is not None:
+                return self._fact(receiver, self._regex_proves(found[0], found[1], "search"), node)
+        return {}
+
+    def _py_regex_facts(
+        self,
+        node: Node,
+        callee: Node,
+        raw: Path_ | None,
+        resolved: Path_ | None,
+        method: str | None,
+        positional: list[Node],
+        arguments: list[Node],
+        scope: Scope,
+    ) -> Facts:
+        if method not in _PY_REGEX_MODES:
+            return {}
+        mode = _PY_REGEX_MODES[method]
+        module = self._regex_module(callee, raw, resolved, scope)
+        if module and len(positional) >= 2:  # re.fullmatch(pattern, subject, flags)
+            pattern = _py_pattern(positional[0], self)
+            flags = self._py_flags(positional[2] if len(positional) > 2 else self._keyword(arguments, "flags"))
+            if pattern is None or flags is None:
+                return {}
+            return self._fact(positional[1], self._regex_proves(pattern, flags, mode), node)
+        receiver = callee.child_by_field_name("object")
+        if module or receiver is None or not positional:
+            return {}
+        compiled = self._py_compiled(receiver, scope)
+        if compiled is None:
+            return {}
+        return self._fact(positional[0], self._regex_proves(compiled[0], compiled[1], mode), node)
+
+    def _regex_module(self, callee: Node, raw: Path_ | None, resolved: Path_ | None, scope: Scope) -> bool:
+        """Whether a callee is a function of the `re` (or `regex`) module."""
+        for path in (resolved, raw):
+            if path and len(path) == 2 and path[0] in ("module:re", "module:regex"):
+                return True
+        if raw and len(raw) == 2 and raw[0] in ("re", "regex"):
+            return self.lookup(raw[0], scope, callee.start_byte) is None or bool(
+                resolved and resolved[0].startswith("module:")
+            )
+        return False
+
+    def _py_compiled(self, receiver: Node, scope: Scope, depth: int = 0) -> tuple[str, str] | None:
+        """(pattern, flags) of `NAME = re.compile(r"...", flags)` or of the call itself."""
+        if depth > 4:
+            return None
+        if receiver.type == "identifier":
+            value = self._single_value(receiver, scope)
+            return self._py_compiled(value[0], value[1], depth + 1) if value else None
+        if receiver.type != "call":
+            return None
+        callee = receiver.child_by_field_name("function")
+        if callee is None or self._method(callee) != "compile":
+            return None
+        if not self._regex_module(callee, self.raw_path(callee), self.resolved_path(callee, scope), scope):
+            return None
+        arguments = self._arguments(receiver)
+        positional = [a for a in arguments if a.type not in _NOT_POSITIONAL]
+        if not positional:
+            return None
+        pattern = _py_pattern(positional[0], self)
+        flags = self._py_flags(positional[1] if len(positional) > 1 else self._keyword(arguments, "flags"))
+        if pattern is None or flags is None:
+            return None
+        return pattern, flags
+
+    def _py_flags(self, node: Node | None) -> str | None:
+        """`re.I | re.ASCII` -> "ia"; None for flags this does not read."""
+        if node is None:
+            return ""
+        letters = ""
+        for part in self.text(node).split("|"):
+            name = part.strip().removeprefix("re.").removeprefix("regex.")
+            if name == "0":
+                continue
+            letter = _PY_FLAG_LETTERS.get(name)
+            if letter is None:
+                return None
+            letters += letter
+        return letters
+
+    def _js_regex(self, node: Node, scope: Scope, depth: int = 0) -> tuple[str, str] | None:
+        """(pattern, flags) of a regex literal, `new RegExp("constant", "flags")`, or a name
+        bound once to one."""
+        if depth > 4:
+            return None
+        kind = node.type
+        if kind == "parenthesized_expression" and node.named_children:
+            return self._js_regex(node.named_children[0], scope, depth + 1)
+        if kind == "regex":
+            pattern = node.child_by_field_name("pattern")
+            flags = node.child_by_field_name("flags")
+            return (self.text(pattern) if pattern is not None else ""), (
+                self.text(flags) if flags is not None else ""
+            )
+        if kind in ("new_expression", "call_expression"):
+            callee = self._callee(node)
+            if callee is None or self.text(callee) != "RegExp":
+                return None
+            arguments = self._arguments(node)
+            if not arguments or len(arguments) > 2:
+                return None
+            pattern = _js_string_value(arguments[0], self)
+            flags = _js_string_value(arguments[1], self) if len(arguments) == 2 else ""
+            if pattern is None or flags is None:
+                return None
+            return pattern, flags
+        if kind == "identifier":
+            value = self._single_value(node, scope)
+            return self._js_regex(value[0], value[1], depth + 1) if value else None
+        return None
+
+    def _single_value(self, identifier: Node, scope: Scope) -> tuple[Node, Scope] | None:
+        """The value a name is bound to when exactly one binding reaches it, definitely."""
+        found = self.lookup(self.text(identifier), scope, identifier.start_byte)
+        if found is None or not found[1] or len(found[0]) != 1:
+            return None
+        binding = found[0][0]
+        if binding.kind != "value" or binding.value is None or binding.keys or binding.default:
+            return None
+        return binding.value, binding.scope
+
+    def _regex_proves(self, pattern: str, flags: str, mode: str) -> frozenset[str]:
+        admitted = regex_admits(pattern, flags, python=self.python, mode=mode)
+        return regex_categories(admitted, self.spec.guards.regex, self.python)
+
+    def _keyword(self, arguments: list[Node], name: str) -> Node | None:
+        for argument in arguments:
+            if argument.type == "keyword_argument":
+                key = argument.child_by_field_name("name")
+                if key is not None and self.text(key) == name:
+                    return argument.child_by_field_name("value")
+        return None
+
+    def _index_of_subject(self, call: Node, scope: Scope) -> Node | None:
+        """`x` of `ALLOWED.indexOf(x)` on a fixed collection."""
+        if call.type != "call_expression":
+            return None
+        callee = call.child_by_field_name("function")
+        if callee is None or self._method(callee) != "indexOf":
+            return None
+        receiver = callee.child_by_field_name("object")
+        arguments = self._arguments(call)
+        if receiver is None or len(arguments) != 1 or not self._collection(receiver, scope):
+            return None
+        return arguments[0]
+
+    def _fact(
+        self, subject: Node, categories: frozenset[str], check: Node, scope: Scope | None = None
+    ) -> Facts:
+        if not categories:
+            return {}
+        path = self._guard_path(subject, strict=True)
+        facts: Facts = {path: (categories, check.end_byte)} if path else {}
+        if scope is not None and "redirect" in categories:
+            facts.update(self._host_facts(subject, check, scope))
+        return facts
+
+    def _host_facts(self, subject: Node, check: Node, scope: Scope) -> Facts:
+        """`new URL(x, base).hostname` (JavaScript) or `urlparse(x).netloc` (Python) is one of a
+        fixed set: the URL goes to an allowed host, so `x` (and the parsed URL) are safe
+        redirects. Both parse the way browsers do for these parts; Python's `.hostname` does
+        not (`https://evil.example\\@good.example`), so it proves nothing."""
+        while subject.type in _GUARD_WRAPPERS and subject.named_children:
+            subject = subject.named_children[0]
+        if subject.type not in ("member_expression", "attribute"):
+            return {}
+        part, parsed = self._access_step(subject)
+        if parsed is None or part not in (("netloc",) if self.python else ("host", "hostname", "origin")):
+            return {}
+        if self.python and self._allows_empty_host(check, scope):
+            return {}  # netloc "" is `/\\evil.example` or `///evil.example` to a browser
+        target = parsed
+        while target.type in _GUARD_WRAPPERS and target.named_children:
+            target = target.named_children[0]
+        if target.type == "identifier":
+            value = self._single_value(target, scope)
+            if value is None:
+                return {}
+            target = value[0]
+        callee = self._callee(target) if target.type in ("new_expression", "call_expression", "call") else None
+        if callee is None:
+            return {}
+        name = self.text(callee).split(".")[-1]
+        if name not in (("urlparse", "urlsplit") if self.python else ("URL",)):
+            return {}
+        arguments = [a for a in self._arguments(target) if a.type not in _NOT_POSITIONAL]
+        redirect = frozenset({"redirect"})
+        facts: Facts = {}
+        for node in (parsed, arguments[0] if arguments else None):
+            path = self._guard_path(node, strict=True) if node is not None else None
+            if path:
+                facts[path] = (redirect, check.end_byte)
+        return facts
+
+    def _equality_subject(self, node: Node, scope: Scope) -> bool:
+        """A path whose value a comparison with a constant pins (or a URL part of one)."""
+        return bool(self._guard_path(node, strict=True) or self._host_facts(node, node, scope))
+
+    def _allows_empty_host(self, check: Node, scope: Scope) -> bool:
+        """Whether a Python check lets an empty netloc through: `netloc in ("", host)`,
+        `netloc == ""` (or a name bound to such a collection)."""
+        if check.type != "comparison_operator":
+            return False
+        operands = [c for c in check.named_children if c.type != "comment"]
+        pending = list(operands[1:2])
+        for _ in range(8):
+            if not pending:
+                return False
+            node = pending.pop()
+            while node.type in _GUARD_WRAPPERS and node.named_children:
+                node = node.named_children[0]
+            if node.type == "string":
+                return _string_text(node, self) == ""
+            if node.type in ("tuple", "list", "set"):
+                return any(
+                    c.type == "string" and _string_text(c, self) == "" for c in node.named_children
+                )
+            if node.type == "identifier":
+                value = self._single_value(node, scope)
+                if value is not None:
+                    pending.append(value[0])
+        return False
+
+    def _same_origin(self, node: Node, scope: Scope) -> bool:
+        """This request's own origin (`new URL(request.url).origin`, `request.nextUrl.host`)."""
+        labels = self._eval(node, scope, False)
+        return bool(labels) and not reaches(labels, frozenset({"redirect"}))
+
+    def _constant_value(self, node: Node, scope: Scope) -> bool:
+        """Built from constants only (a literal, a constant name): `x === "admin"`."""
+        return self._eval(node, scope, True) == CLEAN
+
+    def _collection(self, node: Node, scope: Scope, depth: int = 0) -> bool:
+        """Whether `node` is a fixed collection the program chose: an array / list / tuple /
+        set / dict literal, `new Set([...])`, `Object.keys(...)`, a name or a constant object's
+        property bound to one, or an import (`from django.conf import settings`,
+        `import { ALLOWED } from "./config"`). No user input may flow into it; a string is not
+        one (its `includes` and `in` test substrings)."""
+        if depth > 8:
+            return False
+        while node.type in _GUARD_WRAPPERS and node.named_children:
+            node = node.named_children[0]
+        kind = node.type
+        if kind in ("array", "list", "tuple", "set", "dictionary", "object"):
+            return self._eval(node, scope, False) == CLEAN
+        if kind in ("new_expression", "call_expression", "call"):
+            callee = self._callee(node)
+            raw = self.raw_path(callee) if callee is not None else None
+            method = self._method(callee) if callee is not None else None
+            if method in ("keys", "values") and raw not in _COLLECTION_CALLS:  # ROUTES.keys()
+                receiver = callee.child_by_field_name("object") if callee is not None else None
+                return receiver is not None and self._collection(receiver, scope, depth + 1)
+            if raw not in _COLLECTION_CALLS:
+                return False
+            return all(self._eval(a, scope, False) == CLEAN for a in self._arguments(node))
+        if kind == "identifier":
+            found = self.lookup(self.text(node), scope, node.start_byte)
+            if found is None or not found[1]:
+                return False
+            for binding in found[0]:
+                if binding.kind == "import":
+                    continue
+                if binding.kind != "value" or binding.value is None or binding.default is not None:
+                    return False
+                if binding.keys:  # const { ALLOWED } = require("./config")
+                    base = self.resolved_path(binding.value, binding.scope)
+                    if base is None or not base[0].startswith("module:"):
+                        return False
+                elif not self._collection(binding.value, binding.scope, depth + 1):
+                    return False
+            return True
+        if kind in _ACCESS_TYPES:
+            resolved = self.resolved_path(node, scope)
+            if resolved and resolved[0].startswith("module:"):
+                return self._eval(node, scope, False) == CLEAN
+            value = self._constant_property(node, scope)
+            return value is not None and self._collection(value[0], value[1], depth + 1)
+        return False
+
+    def _constant_property(self, node: Node, scope: Scope) -> tuple[Node, Scope] | None:
+        """The value of `CONFIG.redirects` / `CONFIG["redirects"]` in `const CONFIG = {...}`."""
+        segment, obj = self._access_step(node)
+        if obj is None or segment == "[]":
+            return None
+        if obj.type == "identifier":
+            value = self._single_value(obj, scope)
+        elif obj.type in _ACCESS_TYPES:
+            value = self._constant_property(obj, scope)
+        else:
+            return None
+        if value is None:
+            return None
+        literal, literal_scope = value
+        while literal.type in _GUARD_WRAPPERS and literal.named_children:
+            literal = literal.named_children[0]
+        if literal.type not in ("object", "dictionary"):
+            return None
+        for pair in literal.named_children:
+            if pair.type != "pair":
+                continue
+            key = pair.child_by_field_name("key")
+            value_node = pair.child_by_field_name("value")
+            if key is None or value_node is None:
+                continue
+            name = _string_text(key, self) if key.type == "string" else self.text(key)
+            if name == segment:
+                return value_node, literal_scope
+        return None
+
+    def _guard_path(self, node: Node, strict: bool) -> Path_ | None:
+        """The access path a check is about, or a use is read through: `req.query.next`,
+        `request.GET.get("next")` (a call counts with its constant arguments). `strict` (for a
+        check's subject): no computed index, no call with other arguments."""
+        segments: list[str] = []
+        current: Node | None = node
+        for _ in range(64):
+            if current is None:
+                return None
+            kind = current.type
+            if kind in _ACCESS_TYPES:
+                segment, current = self._access_step(current)
+                segments.append(segment)
+            elif kind in ("call_expression", "call"):
+                callee = current.child_by_field_name("function")
+                if callee is None:
+                    return None
+                arguments = self._arguments(current)
+                texts = [
+                    repr(_string_text(a, self)) if a.type == "string" else self.text(a)
+                    for a in arguments
+                    if a.type in ("string", "number", "integer")
+                ]
+                if len(texts) != len(arguments) or "None" in texts:
+                    suffix = "(?)"
+                else:
+                    suffix = "(" + ",".join(texts) + ")"
+                if callee.type in ("member_expression", "attribute"):
+                    name, current = self._access_step(callee)
+                    segments.append(name + suffix)
+                elif callee.type == "identifier":
+                    segments.append(self.text(callee) + suffix)
+                    break
+                else:
+                    return None
+            elif kind in ("identifier", "this", "shorthand_property_identifier", "property_identifier"):
+                segments.append(self.text(current))
+                break
+            elif kind in _GUARD_WRAPPERS:
+                inner = [c for c in current.named_children if c.type != "comment"]
+                current = inner[0] if inner else None
+            else:
+                return None
+        else:
+            return None
+        path = tuple(reversed(segments))
+        if strict and any(s == "[]" or s.endswith("(?)") for s in path):
+            return None
+        return path
 
     def _string(self, node: Node, scope: Scope, opaque: bool) -> Labels:
         holes = [
@@ -1665,6 +2988,9 @@ class FileTaint:
         return None
 
     def _member(self, node: Node, scope: Scope, opaque: bool) -> Labels:
+        return self._guarded(node, self._member_value(node, scope, opaque), scope, opaque)
+
+    def _member_value(self, node: Node, scope: Scope, opaque: bool) -> Labels:
         if node.type == "member_expression":
             prop = node.child_by_field_name("property")
             if prop is not None and self.text(prop) in self.spec.clean_members:
@@ -1704,6 +3030,9 @@ class FileTaint:
         return union(result, value)
 
     def _call(self, node: Node, scope: Scope, opaque: bool) -> Labels:
+        return self._guarded(node, self._call_value(node, scope, opaque), scope, opaque)
+
+    def _call_value(self, node: Node, scope: Scope, opaque: bool) -> Labels:
         callee = self._callee(node)
         if callee is None:
             return RAW if opaque else CLEAN

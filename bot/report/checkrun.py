@@ -120,11 +120,14 @@ def render(result: ScanResult, *, fail_on: Severity) -> CheckOutput:
         if mine:
             lines += ["", "| Severity | Location | Finding |", "|---|---|---|"]
             for f in mine:
-                lines.append(f"| {f.severity.value} | {_code(f'{f.path}:{f.start_line}')} | {_escape_md(f.title)}: {_escape_md(f.message)} |")
+                # A drift message already names its package, which is its title.
+                text = f.message if kind is Kind.DRIFT else f"{f.title}: {f.message}"
+                lines.append(f"| {f.severity.value} | {_code(f'{f.path}:{f.start_line}')} | {_escape_md(text)} |")
     if result.notices:
         lines += ["", "### Notices"]
         for notice in result.notices:
-            where = f"{_code(notice.path)}: " if notice.path else ""
+            location = f"{notice.path}:{notice.line}" if notice.path and notice.line else notice.path
+            where = f"{_code(location)}: " if location else ""
             lines.append(f"- {where}{_escape_md(notice.message)}")
     summary = truncate_utf8("\n".join(lines), MAX_OUTPUT_BYTES)
     return CheckOutput(

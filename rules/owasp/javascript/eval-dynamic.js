@@ -187,3 +187,39 @@ const ctx = vm.createContext(sandbox);
 
 // ok: js-eval-dynamic
 db.runInContext(transaction);
+
+// --- Real-world idioms --------------------------------------------------------------------------
+
+// The globalThis polyfill: a constant body.
+// ok: js-eval-dynamic
+const globalObject = Function("return this")();
+
+// Bundlers hide require from static analysis with a constant string.
+// ok: js-eval-dynamic
+const nodeRequire = eval("require");
+
+app.post("/calc", (req, res) => {
+  // ruleid: js-eval-dynamic
+  const calcResult = eval(req.body.expression);
+  res.json({ result: calcResult });
+});
+
+function parseLegacyJson(text) {
+  // ruleid: js-eval-dynamic
+  return eval(`(${text})`);
+}
+
+function compileLegacyTemplate(source) {
+  // ruleid: js-eval-dynamic
+  return new Function("data", "with (data) { return `" + source + "`; }");
+}
+
+// Redis EVAL and other objects' eval methods are different APIs.
+// ok: js-eval-dynamic
+redis.eval(LUA_SCRIPT, 1, "counter");
+
+// ok: js-eval-dynamic
+const parsed = JSON.parse(rawBody);
+
+// ok: js-eval-dynamic
+setTimeout(() => refresh(req.query.id), 500);

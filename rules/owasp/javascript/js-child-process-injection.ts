@@ -5,6 +5,9 @@ import cp from "child_process";
 import { promisify } from "util";
 import { execa, execaCommand, $ } from "execa";
 import type { Request, Response } from "express";
+import type { Request as ExpressRequest, Response as ExpressResponse } from "express";
+import * as child_process from "node:child_process";
+import { spawn, execSync } from "node:child_process";
 
 const execPromise = promisify(execCb);
 
@@ -90,4 +93,63 @@ export function listFiles(req: Request, res: Response) {
   // ok: js-child-process-injection
   const ls = childProcess.spawn("ls", ["-la", String(req.query.dir)]);
   ls.stdout.pipe(res);
+}
+
+// --- Real-world idioms --------------------------------------------------------------------------
+
+export function gitLog(req: ExpressRequest, res: ExpressResponse): void {
+  const branch = String(req.query.branch);
+  // No shell: each argument reaches git as one argv entry.
+  // ok: js-child-process-injection
+  child_process.execFile("git", ["log", "--oneline", branch], (_err, out) => res.send(out));
+}
+
+export function runTool(req: ExpressRequest, res: ExpressResponse): void {
+  const { cmd, args } = req.body as { cmd: string; args: string[] };
+  // ruleid: js-child-process-injection
+  const child = spawn(cmd, args, { shell: true });
+  child.stdout.pipe(res);
+}
+
+export function grepLogs(req: ExpressRequest, res: ExpressResponse): void {
+  const pattern = String(req.query.pattern);
+  // ruleid: js-child-process-injection
+  const child = spawn("grep", ["-rn", pattern, "/var/log/app"], { shell: true, timeout: 5000 });
+  child.stdout.pipe(res);
+}
+
+export function convert(req: ExpressRequest, res: ExpressResponse): void {
+  const format = String(req.query.format);
+  if (!["png", "jpg", "webp"].includes(format)) {
+    res.status(400).send("unsupported format");
+    return;
+  }
+  // ok: js-child-process-injection
+  execSync(`convert input.pdf output.${format}`);
+  res.sendFile(`output.${format}`);
+}
+
+export function ping(req: ExpressRequest, res: ExpressResponse): void {
+  const host = String(req.query.host);
+  if (!/^[a-z0-9.-]+$/i.test(host)) return void res.status(400).send("bad host");
+  // ok: js-child-process-injection
+  res.send(execSync(`ping -c 1 ${host}`).toString());
+}
+
+export function pingUnchecked(req: ExpressRequest, res: ExpressResponse): void {
+  const host = String(req.query.host);
+  if (host.length > 253) return void res.status(400).send("bad host");
+  // ruleid: js-child-process-injection
+  res.send(execSync(`ping -c 1 ${host}`).toString());
+}
+
+export function buildInfo(res: ExpressResponse): void {
+  // ok: js-child-process-injection
+  res.send(execSync("git rev-parse HEAD").toString());
+}
+
+export function dockerLogs(req: ExpressRequest, res: ExpressResponse): void {
+  const id = Number.parseInt(String(req.params.id), 10);
+  // ok: js-child-process-injection
+  res.send(execSync(`docker logs --tail 100 container-${id}`).toString());
 }

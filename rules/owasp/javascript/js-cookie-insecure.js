@@ -177,3 +177,24 @@ res.setHeader("Set-Cookie", `sid=${id}; Path=/; HttpOnly; Secure; SameSite=Lax`)
 
 // ok: js-cookie-insecure
 res.set("Cache-Control", "no-store");
+
+// --- Spreads of options defined in this file ------------------------------------------------------
+
+const baseCookie = { path: "/", sameSite: "lax" };
+app.post("/login-base", (req, res) => {
+  // The spread object is in this file and sets neither flag; httpOnly alone is not enough.
+  // ruleid: js-cookie-insecure
+  res.cookie("sid", req.sessionID, { ...baseCookie, httpOnly: true });
+});
+
+const hardenedCookie = { ...baseCookie, httpOnly: true, secure: true };
+app.post("/login-hardened", (req, res) => {
+  // ok: js-cookie-insecure
+  res.cookie("sid", req.sessionID, { ...hardenedCookie, maxAge: 60 * 60 * 1000 });
+});
+
+app.post("/login-downgraded", (req, res) => {
+  // A later key wins: secure is turned off again.
+  // ruleid: js-cookie-insecure
+  res.cookie("sid", req.sessionID, { ...hardenedCookie, secure: false });
+});

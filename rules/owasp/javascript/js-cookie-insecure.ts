@@ -3,7 +3,7 @@
 import type { Context } from "koa";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Controller, Post, Res } from "@nestjs/common";
-import type { Response } from "express";
+import type { CookieOptions, Request as ExpressRequest, Response } from "express";
 import { cookies } from "next/headers";
 import { NextResponse } from "next/server";
 import { serialize } from "cookie";
@@ -109,3 +109,65 @@ const headers = new Headers(); headers.set("x-session", "1");
 
 // ok: js-cookie-insecure
 type CookieOptions = { httpOnly?: boolean; secure?: boolean };
+
+// --- Options objects defined above the call ------------------------------------------------------
+
+const SESSION_COOKIE_OPTIONS: CookieOptions = {
+  httpOnly: true,
+  secure: true,
+  sameSite: "lax",
+  maxAge: 7 * 24 * 60 * 60 * 1000,
+};
+
+const PREFERENCE_COOKIE = { maxAge: 365 * 24 * 60 * 60 * 1000, sameSite: "lax" as const };
+
+export function login(req: ExpressRequest, res: Response, token: string): void {
+  // ok: js-cookie-insecure
+  res.cookie("session", token, SESSION_COOKIE_OPTIONS);
+}
+
+export function rememberTheme(req: ExpressRequest, res: Response): void {
+  // ruleid: js-cookie-insecure
+  res.cookie("theme", String(req.query.theme), PREFERENCE_COOKIE);
+}
+
+export function refresh(res: Response, name: string, value: string): void {
+  const opts = { httpOnly: true, secure: process.env.NODE_ENV !== "development", path: "/" };
+  // ok: js-cookie-insecure
+  res.cookie(name, value, opts);
+}
+
+export function refreshInsecure(res: Response, name: string, value: string): void {
+  const opts = { httpOnly: true, secure: false, path: "/" };
+  // ruleid: js-cookie-insecure
+  res.cookie(name, value, opts);
+}
+
+export function issue(res: Response, jwt: string): void {
+  // ruleid: js-cookie-insecure
+  res.status(200).cookie("access_token", jwt, { httpOnly: true }).json({ ok: true });
+}
+
+export function issueSafe(res: Response, jwt: string): void {
+  // ok: js-cookie-insecure
+  res.status(200).cookie("access_token", jwt, { httpOnly: true, secure: true, sameSite: "strict" }).json({ ok: true });
+}
+
+export function clear(res: Response): void {
+  // ok: js-cookie-insecure
+  res.clearCookie("session");
+}
+
+export function withHelper(res: Response, token: string): void {
+  // ok: js-cookie-insecure
+  res.cookie("session", token, cookieOptionsFor(token));
+}
+
+const STRICT = { httpOnly: true, secure: true, sameSite: "strict" } satisfies CookieOptions;
+
+export function strict(res: Response, token: string): void {
+  // ok: js-cookie-insecure
+  res.cookie("refresh_token", token, STRICT);
+}
+
+declare function cookieOptionsFor(token: string): CookieOptions;

@@ -2,6 +2,8 @@
 import { useEffect, useMemo, useState } from "react";
 import DOMPurify from "isomorphic-dompurify";
 import hljs from "highlight.js";
+import { marked } from "marked";
+import sanitizeHtml from "sanitize-html";
 
 interface RichTextProps {
   html: string;
@@ -71,4 +73,45 @@ export function Divider() {
 export function Inline<T extends { label: string }>({ item }: { item: T }) {
   // ok: js-dangerously-set-inner-html
   return <span data-html="__html">{item.label}</span>;
+}
+
+// --- Real-world idioms --------------------------------------------------------------------------
+
+export function MarkdownPreview({ source }: { source: string }) {
+  const html = DOMPurify.sanitize(marked.parse(source) as string);
+  // ok: js-dangerously-set-inner-html
+  return <article dangerouslySetInnerHTML={{ __html: html }} />;
+}
+
+export function MarkdownUnsafe({ source }: { source: string }) {
+  // ruleid: js-dangerously-set-inner-html
+  return <article dangerouslySetInnerHTML={{ __html: marked.parse(source) as string }} />;
+}
+
+export function JsonLd({ data }: { data: object }) {
+  // ok: js-dangerously-set-inner-html
+  return <script type="application/ld+json" dangerouslySetInnerHTML={{ __html: JSON.stringify(data) }} />;
+}
+
+export function CmsBlock({ block }: { block: { body: string } }) {
+  // ruleid: js-dangerously-set-inner-html
+  return <section dangerouslySetInnerHTML={{ __html: block.body }} />;
+}
+
+export function Comment({ body }: { body: string }) {
+  const clean = sanitizeHtml(body, { allowedTags: ["b", "i", "a"] });
+  // ok: js-dangerously-set-inner-html
+  return <p dangerouslySetInnerHTML={{ __html: clean }} />;
+}
+
+const ICON = "<svg viewBox='0 0 10 10'><circle cx='5' cy='5' r='4'/></svg>";
+
+export function Icon() {
+  // ok: js-dangerously-set-inner-html
+  return <span dangerouslySetInnerHTML={{ __html: ICON }} />;
+}
+
+export function Highlight({ text, term }: { text: string; term: string }) {
+  // ruleid: js-dangerously-set-inner-html
+  return <span dangerouslySetInnerHTML={{ __html: text.replace(term, `<mark>${term}</mark>`) }} />;
 }

@@ -6,6 +6,8 @@ const { sign, verify } = require("jsonwebtoken");
 const express = require("express");
 const expressjwt = require("express-jwt");
 const crypto = require("crypto");
+const appConfig = require("./config");
+const { jwt: jwtSettings } = require("./config/auth");
 
 const JWT_SECRET = "s3cr3t-do-not-share";
 const config = {
@@ -143,3 +145,32 @@ const { Strategy: JwtStrategy, ExtractJwt } = require("passport-jwt");
 passport.use(new JwtStrategy({ jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), secretOrKey: JWT_SECRET }, verifyUser));
 // ok: js-jwt-hardcoded-secret
 passport.use(new JwtStrategy({ jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), secretOrKey: process.env.JWT_SECRET }, verifyUser));
+
+// --- Configuration modules ---------------------------------------------------------------------
+
+function issue(user) {
+  // ok: js-jwt-hardcoded-secret
+  return jwt.sign({ sub: user.id }, appConfig.jwt.secret, { expiresIn: "1h" });
+}
+
+function verifyRefresh(token) {
+  // ok: js-jwt-hardcoded-secret
+  return jwt.verify(token, jwtSettings.refreshSecret);
+}
+
+const legacySettings = Object.freeze({ auth: { jwtSecret: "please-change-me" } });
+
+function issueLegacy(user) {
+  // ruleid: js-jwt-hardcoded-secret
+  return jwt.sign({ sub: user.id }, legacySettings.auth.jwtSecret);
+}
+
+function authenticate(req, res, next) {
+  const token = (req.headers.authorization || "").replace(/^Bearer /, "");
+  // ruleid: js-jwt-hardcoded-secret
+  jwt.verify(token, "shhhhh", (err, decoded) => {
+    if (err) return res.sendStatus(401);
+    req.user = decoded;
+    next();
+  });
+}

@@ -8,6 +8,8 @@ import { JwtModule, JwtService } from "@nestjs/jwt";
 import { PassportStrategy } from "@nestjs/passport";
 import { ExtractJwt, Strategy } from "passport-jwt";
 import fastifyJwt from "@fastify/jwt";
+import config from "./config";
+import { env } from "./env";
 
 interface TokenPayload {
   sub: string;
@@ -124,3 +126,50 @@ type SignFn = (payload: object, secret: string) => string;
 
 // ok: js-jwt-hardcoded-secret
 const passportOptions = { secretOrKey: process.env.JWT_PUBLIC_KEY, algorithms: ["RS256"] };
+
+// --- Real-world idioms --------------------------------------------------------------------------
+
+export function issueAccessToken(userId: string): string {
+  // ok: js-jwt-hardcoded-secret
+  return jwt.sign({ sub: userId }, process.env.JWT_SECRET!, { expiresIn: "15m" });
+}
+
+export function issueFromConfig(payload: object): string {
+  // Imported configuration is read at run time (from the environment or a secret store).
+  // ok: js-jwt-hardcoded-secret
+  return jwt.sign(payload, config.jwt.secret, { algorithm: "HS256" });
+}
+
+export function issueFromEnvModule(payload: object): string {
+  // ok: js-jwt-hardcoded-secret
+  return jwt.sign(payload, env.JWT_SECRET);
+}
+
+const localConfig = {
+  jwt: { secret: "s3cr3t-change-me", expiresIn: "1h" },
+};
+
+export function issueFromLocalConfig(payload: object): string {
+  // ruleid: js-jwt-hardcoded-secret
+  return jwt.sign(payload, localConfig.jwt.secret, { expiresIn: localConfig.jwt.expiresIn });
+}
+
+export function verifyWithLiteral(token: string) {
+  // ruleid: js-jwt-hardcoded-secret
+  return jwt.verify(token, "my-super-secret-key");
+}
+
+export function verifyWithEnv(token: string) {
+  // ok: js-jwt-hardcoded-secret
+  return jwt.verify(token, process.env.JWT_PUBLIC_KEY as string, { algorithms: ["RS256"] });
+}
+
+export function devFallback(payload: object): string {
+  // ruleid: js-jwt-hardcoded-secret
+  return jwt.sign(payload, process.env.JWT_SECRET ?? "dev-secret");
+}
+
+export function decodeOnly(token: string) {
+  // ok: js-jwt-hardcoded-secret
+  return jwt.decode(token);
+}

@@ -3,6 +3,7 @@ import { Request, Response } from "express";
 import { Collection, ObjectId } from "mongodb";
 import sanitize from "mongo-sanitize";
 import { UserModel } from "../models/user";
+import mongoose from "mongoose";
 
 interface LoginBody {
   email: string;
@@ -67,3 +68,80 @@ export function pick(req: Request) {
   // ok: js-nosql-injection
   return items.find((item): boolean => item.id === req.params.id);
 }
+
+// --- Guards and casts ---------------------------------------------------------------------------
+
+export async function getById(req: Request, res: Response): Promise<void> {
+  // ok: js-nosql-injection
+  const doc = await db.collection("orders").findOne({ _id: new ObjectId(req.params.id) });
+  res.json(doc);
+}
+
+export async function searchByBody(req: Request, res: Response): Promise<void> {
+  // ruleid: js-nosql-injection
+  const users = await UserModel.find(req.body);
+  res.json(users);
+}
+
+export async function byName(req: Request, res: Response): Promise<void> {
+  const name = req.query.name;
+  if (typeof name !== "string") {
+    res.status(400).json({ error: "name must be a string" });
+    return;
+  }
+  // ok: js-nosql-injection
+  const users = await UserModel.find({ name });
+  res.json(users);
+}
+
+export async function byNameUnchecked(req: Request, res: Response): Promise<void> {
+  const name = req.query.name;
+  if (!name) {
+    res.status(400).json({ error: "name is required" });
+    return;
+  }
+  // ruleid: js-nosql-injection
+  const users = await UserModel.find({ name });
+  res.json(users);
+}
+
+export async function byIdChecked(req: Request, res: Response): Promise<void> {
+  const { id } = req.params;
+  if (!mongoose.isValidObjectId(id)) {
+    res.sendStatus(404);
+    return;
+  }
+  // ok: js-nosql-injection
+  res.json(await UserModel.findOne({ _id: id }));
+}
+
+export async function loginChecked(req: Request, res: Response): Promise<void> {
+  const { email, password } = req.body;
+  if (typeof email !== "string" || typeof password !== "string") {
+    res.status(400).end();
+    return;
+  }
+  // ok: js-nosql-injection
+  const user = await UserModel.findOne({ email, password });
+  res.json({ ok: Boolean(user) });
+}
+
+export async function loginHalfChecked(req: Request, res: Response): Promise<void> {
+  const { email, password } = req.body;
+  if (typeof email !== "string") {
+    res.status(400).end();
+    return;
+  }
+  // ruleid: js-nosql-injection
+  const user = await UserModel.findOne({ email, password });
+  res.json({ ok: Boolean(user) });
+}
+
+export async function status(req: Request, res: Response): Promise<void> {
+  const state = req.query.state;
+  // ok: js-nosql-injection
+  const orders = await db.collection("orders").find({ state: { $eq: state } }).toArray();
+  res.json(orders);
+}
+
+declare const db: import("mongodb").Db;

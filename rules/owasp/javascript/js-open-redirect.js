@@ -163,3 +163,42 @@ app.get("/encoded", (req, res) => {
   // ok: js-open-redirect
   res.redirect(encodeURIComponent(req.query.next));
 });
+
+// --- Guards --------------------------------------------------------------------------------------
+
+const RETURN_PATHS = new Set(["/account", "/orders", "/help"]);
+
+app.get("/continue", (req, res, next) => {
+  const { returnTo } = req.query;
+  if (!isSafeRedirect(returnTo)) return next(new Error("unsafe redirect"));
+  // A helper named like an allow-list check is trusted by its name (rules/taint/javascript.yml).
+  // ok: js-open-redirect
+  res.redirect(returnTo);
+});
+
+app.get("/continue-set", (req, res) => {
+  const returnTo = req.query.returnTo;
+  if (RETURN_PATHS.has(returnTo)) {
+    // ok: js-open-redirect
+    return res.redirect(returnTo);
+  }
+  // ruleid: js-open-redirect
+  res.redirect(returnTo || "/");
+});
+
+app.get("/continue-prefix", (req, res) => {
+  const returnTo = String(req.query.returnTo || "/");
+  // `/\evil.example` starts with one slash and browsers read it as `//evil.example`.
+  if (!returnTo.startsWith("/") || returnTo.startsWith("//")) return res.redirect("/");
+  // ruleid: js-open-redirect
+  res.redirect(returnTo);
+});
+
+app.get("/continue-after-send", (req, res) => {
+  const returnTo = req.query.returnTo;
+  if (!RETURN_PATHS.has(returnTo)) {
+    res.status(400).send("bad target");
+  }
+  // ruleid: js-open-redirect
+  res.redirect(returnTo);
+});

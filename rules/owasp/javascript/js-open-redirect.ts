@@ -3,6 +3,7 @@
 import { NextRequest, NextResponse } from "next/server";
 import { redirect } from "next/navigation";
 import type { Request, Response } from "express";
+import type { NextApiRequest, NextApiResponse } from "next";
 
 export async function GET(request: NextRequest) {
   const next = request.nextUrl.searchParams.get("next");
@@ -89,3 +90,117 @@ export const actions = {
     throw redirect(303, to ?? "/");
   },
 };
+
+// --- Guards and real-world idioms -------------------------------------------------------------
+
+const ALLOWED_REDIRECTS = ["/dashboard", "/settings", "/billing"] as const;
+const SAFE_HOSTS = new Set(["app.example.com", "docs.example.com"]);
+
+// Next.js API route (pages router): the query is the attacker's.
+export function apiHandler(req: NextApiRequest, res: NextApiResponse) {
+  const { returnTo } = req.query;
+  // ruleid: js-open-redirect
+  res.redirect(307, returnTo as string);
+}
+
+export function apiChecked(req: NextApiRequest, res: NextApiResponse) {
+  const next = String(req.query.next ?? "/");
+  if (!ALLOWED_REDIRECTS.includes(next as (typeof ALLOWED_REDIRECTS)[number])) {
+    return res.status(400).json({ error: "bad redirect" });
+  }
+  // ok: js-open-redirect
+  res.redirect(302, next);
+}
+
+export function apiCheckedNoReturn(req: NextApiRequest, res: NextApiResponse) {
+  const next = String(req.query.next ?? "/");
+  if (!ALLOWED_REDIRECTS.includes(next as (typeof ALLOWED_REDIRECTS)[number])) {
+    res.status(400).json({ error: "bad redirect" });
+  }
+  // The 400 is sent but the handler goes on: still a redirect to anything.
+  // ruleid: js-open-redirect
+  res.redirect(302, next);
+}
+
+// Server component / server action: next/navigation's redirect with a constant.
+export async function signOut() {
+  await fetch("/api/logout", { method: "POST" });
+  // ok: js-open-redirect
+  redirect("/login");
+}
+
+export async function afterLogin(formData: FormData) {
+  const to = formData.get("redirectTo") as string;
+  // ok: js-open-redirect
+  redirect(to.startsWith("/") && !to.startsWith("//") && !to.startsWith("/\\") ? `/app${to}` : "/app");
+}
+
+export async function NextPage({ searchParams }: { searchParams: { next?: string } }) {
+  // ruleid: js-open-redirect
+  redirect(searchParams.next ?? "/");
+}
+
+export function hostAllowList(request: NextRequest) {
+  const target = request.nextUrl.searchParams.get("to") ?? "/";
+  const url = new URL(target, request.url);
+  if (!SAFE_HOSTS.has(url.hostname)) {
+    return NextResponse.redirect(new URL("/", request.url));
+  }
+  // new URL() parses like the browser: the host it reports is where the redirect goes.
+  // ok: js-open-redirect
+  return NextResponse.redirect(target);
+}
+
+export function expressChecked(req: Request, res: Response) {
+  const dest = req.query.dest as string;
+  if (dest !== "/home" && dest !== "/profile") return res.sendStatus(400);
+  // ok: js-open-redirect
+  return res.redirect(dest);
+}
+
+export function expressLookup(req: Request, res: Response) {
+  const dest = req.query.dest as string;
+  // ok: js-open-redirect
+  res.redirect(ALLOWED_REDIRECTS.includes(dest as never) ? dest : "/");
+}
+
+export function expressReferer(req: Request, res: Response) {
+  // ruleid: js-open-redirect
+  res.redirect(req.get("Referer") || "/");
+}
+
+export function expressSlug(req: Request, res: Response) {
+  const slug = req.params.slug;
+  if (!/^[a-z0-9-]+$/.test(slug)) return res.status(404).end();
+  // ok: js-open-redirect
+  res.redirect(slug);
+}
+
+export function expressLooseCheck(req: Request, res: Response) {
+  const url = req.query.url as string;
+  // A substring test is no allow-list: https://evil.example/?example.com passes.
+  if (!url.includes("example.com")) return res.sendStatus(400);
+  // ruleid: js-open-redirect
+  res.redirect(url);
+}
+
+export function sameOrigin(request: NextRequest) {
+  const next = request.nextUrl.searchParams.get("next") ?? "/";
+  const dest = new URL(next, request.url);
+  if (dest.origin !== request.nextUrl.origin) return NextResponse.redirect(new URL("/", request.url));
+  // ok: js-open-redirect
+  return NextResponse.redirect(dest);
+}
+export function hostOnly(request: NextRequest) {
+  const next = request.nextUrl.searchParams.get("next") ?? "/";
+  if (new URL(next, request.url).hostname !== "app.example.com") return new Response(null, { status: 400 });
+  // ok: js-open-redirect
+  return NextResponse.redirect(next);
+}
+export function wrongThing(request: NextRequest) {
+  const next = request.nextUrl.searchParams.get("next") ?? "/";
+  const other = request.nextUrl.searchParams.get("other") ?? "/";
+  if (new URL(other, request.url).hostname !== "app.example.com") return new Response(null, { status: 400 });
+  // ruleid: js-open-redirect
+  return NextResponse.redirect(next);
+}

@@ -2,6 +2,7 @@
 import type { Context } from "koa";
 import { NextRequest, NextResponse } from "next/server";
 import escapeRegExp from "lodash/escapeRegExp";
+import type { Request as ExpressRequest, Response as ExpressResponse } from "express";
 
 export async function GET(request: NextRequest): Promise<NextResponse> {
   const q = request.nextUrl.searchParams.get("q") ?? "";
@@ -62,3 +63,52 @@ export function wordBoundary(): RegExp {
   // ok: js-regex-from-user-input
   return new RegExp(WORD, "g");
 }
+
+// --- Guards and escaping --------------------------------------------------------------------------
+
+export function searchEscaped(req: ExpressRequest, res: ExpressResponse): void {
+  const q = String(req.query.q ?? "");
+  // ok: js-regex-from-user-input
+  const re = new RegExp(escapeRegExp(q), "i");
+  res.json(titles.filter((t) => re.test(t)));
+}
+
+export function searchSlug(req: ExpressRequest, res: ExpressResponse): void {
+  const tag = String(req.query.tag ?? "");
+  if (!/^[\w-]{1,32}$/.test(tag)) {
+    res.status(400).json({ error: "invalid tag" });
+    return;
+  }
+  // ok: js-regex-from-user-input
+  const re = new RegExp(`(^|,)${tag}(,|$)`);
+  res.json(posts.filter((p) => re.test(p.tags)));
+}
+
+export function searchLooselyChecked(req: ExpressRequest, res: ExpressResponse): void {
+  const q = String(req.query.q ?? "");
+  if (q.length > 100) return void res.status(400).end();
+  // Short is not safe: (a+)+$ is seven characters.
+  // ruleid: js-regex-from-user-input
+  const re = new RegExp(q, "i");
+  res.json(titles.filter((t) => re.test(t)));
+}
+
+export function highlight(req: ExpressRequest, res: ExpressResponse): void {
+  const words = String(req.query.words ?? "").split(/\s+/);
+  // ruleid: js-regex-from-user-input
+  const re = new RegExp(`(${words.join("|")})`, "gi");
+  res.send(body.replace(re, "<mark>$1</mark>"));
+}
+
+export function sortField(req: ExpressRequest, res: ExpressResponse): void {
+  const field = String(req.query.field);
+  if (!["title", "date", "author"].includes(field)) return void res.sendStatus(400);
+  // ok: js-regex-from-user-input
+  const re = new RegExp(`^${field}:`);
+  res.json(keys.filter((k) => re.test(k)));
+}
+
+declare const titles: string[];
+declare const posts: { tags: string }[];
+declare const body: string;
+declare const keys: string[];

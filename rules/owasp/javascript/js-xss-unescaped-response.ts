@@ -73,3 +73,62 @@ export async function renderPreviewJson(request: Request): Promise<Response> {
     headers: { "Content-Type": "application/json" },
   });
 }
+
+// --- Guards and real-world idioms --------------------------------------------------------------
+
+const THEMES = ["light", "dark", "system"];
+
+export function helloApi(req: NextApiRequest, res: NextApiResponse) {
+  const name = req.query.name;
+  // ruleid: js-xss-unescaped-response
+  res.status(200).send(`<h1>Hello ${name}</h1>`);
+}
+
+export function helloEscaped(req: NextApiRequest, res: NextApiResponse) {
+  const name = String(req.query.name ?? "");
+  // ok: js-xss-unescaped-response
+  res.status(200).send(`<h1>Hello ${escapeHtml(name)}</h1>`);
+}
+
+export function themed(req: Request, res: Response): void {
+  const theme = String(req.query.theme);
+  if (!THEMES.includes(theme)) {
+    res.status(400).send("unknown theme");
+    return;
+  }
+  // ok: js-xss-unescaped-response
+  res.send(`<html class="${theme}"><body>...</body></html>`);
+}
+
+export function typedOnly(req: Request, res: Response): void {
+  const q = req.query.q;
+  if (typeof q !== "string") {
+    res.status(400).send("bad query");
+    return;
+  }
+  // A string can still hold markup.
+  // ruleid: js-xss-unescaped-response
+  res.send(`<p>Results for ${q}</p>`);
+}
+
+export function slugPage(req: Request, res: Response): void {
+  const slug = req.params.slug;
+  if (!/^[a-z0-9-]+$/.test(slug)) return void res.sendStatus(404);
+  // ok: js-xss-unescaped-response
+  res.send(`<a href="/posts/${slug}">Permalink</a>`);
+}
+
+export function searchJson(req: Request, res: Response): void {
+  // ok: js-xss-unescaped-response
+  res.json({ query: req.query.q, results: [] });
+}
+
+export function notFound(req: Request, res: Response): void {
+  // ruleid: js-xss-unescaped-response
+  res.status(404).send("<h1>Not found: " + req.path + "</h1>");
+}
+
+export function plain(req: Request, res: Response): void {
+  // ok: js-xss-unescaped-response
+  res.type("text/plain").send(`You searched for ${req.query.q}`);
+}

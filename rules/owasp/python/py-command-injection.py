@@ -2,6 +2,7 @@
 # reported, `ok:` one that must not. Run with: prwarden rules test
 import asyncio
 import os
+import re
 import shlex
 import subprocess
 import subprocess as sp
@@ -10,7 +11,7 @@ from subprocess import run
 
 from django.http import HttpResponse
 from fastapi import FastAPI
-from flask import Flask, request
+from flask import Flask, abort, request
 
 app = Flask(__name__)
 api = FastAPI()
@@ -170,3 +171,76 @@ def render_pdf(url, out_path):
 def archive(path):
     # ok: py-command-injection
     subprocess.run(["tar", "-czf", "backup.tgz", path])
+
+
+FORMATS = ("png", "jpg", "webp")
+
+
+# --- Real-world idioms ---------------------------------------------------------------------------
+
+
+@app.route("/ls")
+def list_dir():
+    user = request.args.get("user", "")
+    # An argument list without a shell: the value is one argv entry.
+    # ok: py-command-injection
+    out = subprocess.run(["ls", "-la", f"/home/{user}"], capture_output=True, text=True)
+    return out.stdout
+
+
+@app.route("/grep")
+def grep_logs():
+    pattern = request.args.get("q", "")
+    # ruleid: py-command-injection
+    out = subprocess.run(f"grep -rn {pattern} /var/log/app", shell=True, capture_output=True, text=True)
+    return out.stdout
+
+
+@app.route("/grep-quoted")
+def grep_quoted():
+    pattern = request.args.get("q", "")
+    # ok: py-command-injection
+    out = subprocess.run(f"grep -rn {shlex.quote(pattern)} /var/log/app", shell=True, capture_output=True)
+    return out.stdout
+
+
+@app.route("/convert")
+def convert_format():
+    fmt = request.args.get("format", "png")
+    if fmt not in FORMATS:
+        abort(400)
+    # ok: py-command-injection
+    subprocess.check_call(f"convert upload.pdf out.{fmt}", shell=True)
+    return "ok"
+
+
+@app.route("/host")
+def host_lookup():
+    host = request.args.get("host", "")
+    if not re.fullmatch(r"[A-Za-z0-9.-]{1,253}", host):
+        abort(400)
+    # ok: py-command-injection
+    return subprocess.check_output(f"nslookup {host}", shell=True).decode()
+
+
+@app.route("/host-loose")
+def host_lookup_loose():
+    host = request.args.get("host", "")
+    if len(host) > 253:
+        abort(400)
+    # ruleid: py-command-injection
+    return subprocess.check_output(f"nslookup {host}", shell=True).decode()
+
+
+@app.route("/archive-named")
+def archive_named():
+    name = request.form["name"]
+    # ruleid: py-command-injection
+    os.system("tar czf /tmp/%s.tgz /srv/data" % name)
+    return "queued"
+
+
+@app.route("/git-version")
+def git_version():
+    # ok: py-command-injection
+    return subprocess.check_output("git rev-parse --short HEAD", shell=True).decode()

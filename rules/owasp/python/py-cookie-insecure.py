@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.http import HttpResponse
 from fastapi import FastAPI, Response
-from flask import Flask, make_response
+from flask import Flask, make_response, request
 
 app = Flask(__name__)
 api = FastAPI()
@@ -133,3 +133,74 @@ def client_jar(jar, cookie):
 
 # ok: py-cookie-insecure
 NOTE = "response.set_cookie('a', 'b') without flags is reported"
+
+
+COOKIE_FLAGS = {"httponly": True, "secure": True, "samesite": "Lax"}
+
+
+# --- Real-world idioms ---------------------------------------------------------------------------
+
+
+@app.post("/session")
+def create_session():
+    resp = make_response({"ok": True})
+    # ok: py-cookie-insecure
+    resp.set_cookie(
+        "session",
+        request.json["token"],
+        max_age=3600,
+        httponly=True,
+        secure=True,
+        samesite="Strict",
+    )
+    return resp
+
+
+@app.post("/session-lax")
+def create_session_lax():
+    resp = make_response({"ok": True})
+    # ruleid: py-cookie-insecure
+    resp.set_cookie(
+        "session",
+        request.json["token"],
+        max_age=3600,
+        httponly=True,
+        samesite="Lax",
+    )
+    return resp
+
+
+@app.post("/remember")
+def remember_me():
+    resp = make_response("ok")
+    # ok: py-cookie-insecure
+    resp.set_cookie("remember", "1", **COOKIE_FLAGS)
+    return resp
+
+
+LAX_FLAGS = {"httponly": True, "samesite": "Lax"}
+
+
+@app.post("/theme")
+def theme_cookie():
+    resp = make_response("ok")
+    # The spread dict is in this file: it sets httponly but not secure.
+    # ruleid: py-cookie-insecure
+    resp.set_cookie("session_hint", "1", **LAX_FLAGS)
+    return resp
+
+
+@app.post("/debug")
+def debug_cookie():
+    resp = make_response("ok")
+    # ruleid: py-cookie-insecure
+    resp.set_cookie("debug_token", request.args.get("t", ""), secure=app.config["SECURE_COOKIES"], httponly=False)
+    return resp
+
+
+@app.post("/logout-all")
+def logout_all():
+    resp = make_response("bye")
+    # ok: py-cookie-insecure
+    resp.delete_cookie("session")
+    return resp

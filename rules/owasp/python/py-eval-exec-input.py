@@ -2,6 +2,7 @@
 # `ok:` one that must not. Run with: prwarden rules test
 import ast
 import builtins
+import json
 
 from flask import Flask, request
 
@@ -87,3 +88,41 @@ answer = evaluate(expression)
 
 # ok: py-eval-exec-input
 eval(42)
+
+
+# --- Real-world idioms ---------------------------------------------------------------------------
+
+
+@app.route("/calc-safe", methods=["POST"])
+def calc_safe():
+    # ok: py-eval-exec-input
+    numbers = ast.literal_eval(request.form["numbers"])
+    return {"sum": sum(numbers)}
+
+
+@app.route("/filters", methods=["POST"])
+def apply_filters():
+    # ruleid: py-eval-exec-input
+    predicate = eval("lambda row: " + request.json["where"])
+    return {"rows": [r for r in ROWS if predicate(r)]}
+
+
+def load_settings(text):
+    # ok: py-eval-exec-input
+    return json.loads(text)
+
+
+def run_migration(path):
+    with open(path, encoding="utf-8") as fh:
+        source = fh.read()
+    # ruleid: py-eval-exec-input
+    exec(compile(source, path, "exec"), {"__name__": "__migration__"})
+
+
+def to_python(df, expr):
+    # pandas' DataFrame.eval is an expression language of its own.
+    # ok: py-eval-exec-input
+    return df.eval(expr)
+
+
+ROWS = []

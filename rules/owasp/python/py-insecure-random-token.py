@@ -136,3 +136,60 @@ def warm_cache(keys):
 
 # ok: py-insecure-random-token
 NOTE = "never use random.choice() for a password"
+
+
+# --- Real-world idioms ---------------------------------------------------------------------------
+
+_sysrand = random.SystemRandom()
+
+
+def make_api_key():
+    # ok: py-insecure-random-token
+    return secrets.token_hex(32)
+
+
+def make_reset_token():
+    # ok: py-insecure-random-token
+    return "".join(_sysrand.choice(string.ascii_letters + string.digits) for _ in range(40))
+
+
+def make_invite_code():
+    # ok: py-insecure-random-token
+    return random.SystemRandom().randint(100000, 999999)
+
+
+def make_password(length=16):
+    alphabet = string.ascii_letters + string.digits + string.punctuation
+    # ruleid: py-insecure-random-token
+    return "".join(random.choice(alphabet) for _ in range(length))
+
+
+def generate_otp():
+    # ruleid: py-insecure-random-token
+    return str(random.randint(0, 999999)).zfill(6)
+
+
+def new_session():
+    # ruleid: py-insecure-random-token
+    session_id = "%032x" % random.getrandbits(128)
+    return {"session_id": session_id, "created": time.time()}
+
+
+def call_with_backoff(fn, attempts=5):
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except ConnectionError:
+            # ok: py-insecure-random-token
+            time.sleep(2**attempt + random.uniform(0, 1))
+    raise RuntimeError("gave up")
+
+
+def shuffled_questions(questions):
+    # ok: py-insecure-random-token
+    return random.sample(questions, k=len(questions))
+
+
+def request_id():
+    # ok: py-insecure-random-token
+    return uuid.uuid4().hex

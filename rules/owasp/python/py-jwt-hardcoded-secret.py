@@ -8,7 +8,7 @@ import jwt
 import jwt as pyjwt
 from authlib.jose import jwt as authlib_jwt
 from django.conf import settings
-from flask import Flask, request
+from flask import Flask, current_app, request
 from jose import jwt as jose_jwt
 from jwt import decode, encode
 
@@ -114,3 +114,34 @@ text = encode("hello", "utf-8")
 
 # ok: py-jwt-hardcoded-secret
 NOTE = "never call jwt.encode(payload, 'secret') with a literal key"
+
+
+# --- Real-world idioms ---------------------------------------------------------------------------
+
+ENV_JWT_SECRET = os.environ["JWT_SECRET"]
+
+
+def access_token(user):
+    payload = {"sub": str(user.id), "exp": datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=15)}
+    # ok: py-jwt-hardcoded-secret
+    return jwt.encode(payload, ENV_JWT_SECRET, algorithm="HS256")
+
+
+def flask_token(user):
+    # ok: py-jwt-hardcoded-secret
+    return jwt.encode({"sub": user.id}, current_app.config["SECRET_KEY"], algorithm="HS256")
+
+
+def django_token(user):
+    # ok: py-jwt-hardcoded-secret
+    return jwt.encode({"sub": user.pk}, settings.SECRET_KEY, algorithm="HS256")
+
+
+def test_helper_token():
+    # ruleid: py-jwt-hardcoded-secret
+    return jwt.encode({"sub": "test"}, "not-so-secret", algorithm="HS256")
+
+
+def verify(token):
+    # ruleid: py-jwt-hardcoded-secret
+    return jwt.decode(token, key="changeme", algorithms=["HS256"])

@@ -1,14 +1,16 @@
 # Test cases for py-open-redirect: `ruleid:` marks the next line as one that must be reported,
 # `ok:` one that must not. Run with: prwarden rules test
+import re
+
 from django.conf import settings
 from django.http import HttpResponseRedirect
 from django import shortcuts
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from urllib.parse import urlparse
-from fastapi import FastAPI, Request
+from urllib.parse import urljoin, urlparse
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import RedirectResponse
-from flask import Flask, redirect, request, url_for
+from flask import Flask, abort, redirect, request, url_for
 
 app = Flask(__name__)
 api = FastAPI()
@@ -108,7 +110,17 @@ def django_checked(request):
 @app.route("/after-login")
 def after_login():
     target = request.args.get("next", "")
+    # An empty netloc is also what `/\evil.example` and `///evil.example` have: browsers go there.
     if urlparse(target).netloc not in ("", request.host):
+        target = url_for("index")
+    # ruleid: py-open-redirect
+    return redirect(target)
+
+
+@app.route("/after-signup")
+def after_signup():
+    target = request.args.get("next", "")
+    if urlparse(target).netloc not in {"app.example.com", "www.example.com"}:
         target = url_for("index")
     # ok: py-open-redirect
     return redirect(target)
@@ -186,3 +198,110 @@ def help_page():
     # ok: py-open-redirect
     # return redirect(request.args["next"])
     return note
+
+
+ALLOWED_NEXT = {"/dashboard", "/settings", "/billing"}
+
+
+# --- Guards and real-world idioms -------------------------------------------------------------
+
+
+def login_done(request):
+    # ruleid: py-open-redirect
+    return shortcuts.redirect(request.GET.get("next"))
+
+
+def login_done_checked(request):
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        next_url = settings.LOGIN_REDIRECT_URL
+    # ok: py-open-redirect
+    return shortcuts.redirect(next_url)
+
+
+def logout_then(request):
+    next_url = request.POST.get("next", "/")
+    if not url_has_allowed_host_and_scheme(url=next_url, allowed_hosts=settings.ALLOWED_HOSTS):
+        return HttpResponseRedirect("/")
+    # ok: py-open-redirect
+    return HttpResponseRedirect(next_url)
+
+
+def checks_the_wrong_value(request):
+    next_url = request.GET.get("next", "/")
+    fallback = request.GET.get("fallback", "/")
+    if not url_has_allowed_host_and_scheme(fallback, allowed_hosts={request.get_host()}):
+        fallback = "/"
+    # ruleid: py-open-redirect
+    return shortcuts.redirect(next_url)
+
+
+@app.route("/go-checked")
+def go_checked():
+    target = request.args.get("to", "/")
+    if target not in ALLOWED_NEXT:
+        abort(400)
+    # ok: py-open-redirect
+    return redirect(target)
+
+
+@app.route("/go-unchecked")
+def go_unchecked():
+    target = request.args.get("to", "/")
+    if target not in ALLOWED_NEXT:
+        app.logger.warning("unexpected redirect target %s", target)
+    # ruleid: py-open-redirect
+    return redirect(target)
+
+
+@app.route("/section/<name>")
+def section(name):
+    if not re.fullmatch(r"[a-z0-9-]+", name):
+        abort(404)
+    # ok: py-open-redirect
+    return redirect(name)
+
+
+@app.route("/out")
+def out():
+    url = request.args.get("url", "")
+    if urlparse(url).netloc not in {"docs.example.com", "status.example.com"}:
+        abort(400)
+    # ok: py-open-redirect
+    return redirect(url)
+
+
+@app.route("/home-page")
+def home_page():
+    # ok: py-open-redirect
+    return redirect(url_for("index"))
+
+
+def is_safe_url(target):
+    """The Flask snippets' check: same host as this site after joining, http(s) only."""
+    ref_url = urlparse(request.host_url)
+    test_url = urlparse(urljoin(request.host_url, target))
+    return test_url.scheme in ("http", "https") and ref_url.netloc == test_url.netloc
+
+
+@app.route("/login-next")
+def login_next():
+    next_page = request.args.get("next")
+    if not is_safe_url(next_page):
+        return abort(400)
+    # ok: py-open-redirect
+    return redirect(next_page or url_for("index"))
+
+
+@api.get("/sso/return")
+async def sso_return(next: str = "/"):
+    if next not in ALLOWED_NEXT:
+        raise HTTPException(status_code=400, detail="unknown destination")
+    # ok: py-open-redirect
+    return RedirectResponse(next)
+
+
+@api.get("/sso/return-unchecked")
+async def sso_return_unchecked(next: str = "/"):
+    # ruleid: py-open-redirect
+    return RedirectResponse(next)

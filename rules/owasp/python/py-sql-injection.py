@@ -1,12 +1,13 @@
 # Test cases for py-sql-injection: `ruleid:` marks the next line as one that must be reported,
 # `ok:` one that must not. Run with: prwarden rules test
+import re
 import sqlite3
 
 import pandas as pd
 from django.db import connection
 from django.db.models.expressions import RawSQL
 from fastapi import FastAPI
-from flask import Flask, request
+from flask import Flask, abort, request
 from psycopg2 import sql
 from sqlalchemy import text
 
@@ -185,3 +186,81 @@ SCHEMA = "CREATE TABLE users (id INTEGER PRIMARY KEY, " + "name TEXT)"
 
 # ok: py-sql-injection
 # cursor.execute(f"SELECT * FROM users WHERE name = '{name}'")
+
+
+SORT_COLUMNS = {"name", "created_at", "price"}
+
+
+# --- Real-world idioms ---------------------------------------------------------------------------
+
+
+@app.route("/products")
+def list_products_by_category():
+    category = request.args.get("category", "")
+    conn = sqlite3.connect("shop.db")
+    # ok: py-sql-injection
+    rows = conn.execute("SELECT id, name FROM products WHERE category = ?", (category,)).fetchall()
+    return {"rows": rows}
+
+
+@app.route("/products/search")
+def search_products_fstring():
+    term = request.args.get("q", "")
+    conn = sqlite3.connect("shop.db")
+    # ruleid: py-sql-injection
+    rows = conn.execute(f"SELECT id, name FROM products WHERE name LIKE '%{term}%'").fetchall()
+    return {"rows": rows}
+
+
+def orders_for(cursor, customer_id):
+    # ok: py-sql-injection
+    cursor.execute("SELECT * FROM orders WHERE customer_id = %s AND status = %s", (customer_id, "open"))
+    return cursor.fetchall()
+
+
+def orders_for_formatted(cursor, customer_id):
+    # ruleid: py-sql-injection
+    cursor.execute("SELECT * FROM orders WHERE customer_id = %s" % customer_id)
+    return cursor.fetchall()
+
+
+@app.route("/products/sorted")
+def sorted_products():
+    column = request.args.get("sort", "name")
+    if column not in SORT_COLUMNS:
+        abort(400)
+    conn = sqlite3.connect("shop.db")
+    # The column is one of the program's own names: an allow-list is the fix for identifiers.
+    # ok: py-sql-injection
+    rows = conn.execute(f"SELECT id, name FROM products ORDER BY {column}").fetchall()
+    return {"rows": rows}
+
+
+@app.route("/products/sorted-unchecked")
+def sorted_products_unchecked():
+    column = request.args.get("sort", "name")
+    conn = sqlite3.connect("shop.db")
+    # ruleid: py-sql-injection
+    rows = conn.execute(f"SELECT id, name FROM products ORDER BY {column}").fetchall()
+    return {"rows": rows}
+
+
+@app.route("/products/page")
+def page_of_products():
+    page = int(request.args.get("page", "1"))
+    conn = sqlite3.connect("shop.db")
+    # ok: py-sql-injection
+    rows = conn.execute(f"SELECT id, name FROM products LIMIT 20 OFFSET {(page - 1) * 20}").fetchall()
+    return {"rows": rows}
+
+
+def archive_table(cursor, table):
+    if not re.fullmatch(r"[a-z_]{1,63}", table):
+        raise ValueError(table)
+    # ok: py-sql-injection
+    cursor.execute(f"DELETE FROM {table} WHERE archived_at < now() - interval '1 year'")
+
+
+def rename_user(cursor, user_id, name):
+    # ruleid: py-sql-injection
+    cursor.execute("UPDATE users SET name = '" + name + "' WHERE id = %s", (user_id,))

@@ -123,3 +123,53 @@ NOTE = "never pickle.loads(request.data) or yaml.load(body)"
 
 # ok: py-unsafe-deserialization
 # state = pickle.loads(request.data)
+
+
+# --- Real-world idioms ---------------------------------------------------------------------------
+
+
+def load_settings(path):
+    with open(path, encoding="utf-8") as fh:
+        # ok: py-unsafe-deserialization
+        return yaml.safe_load(fh)
+
+
+def load_compose(text):
+    # ok: py-unsafe-deserialization
+    return yaml.load(text, Loader=yaml.SafeLoader)
+
+
+def load_all_safe_docs(text):
+    # ok: py-unsafe-deserialization
+    return list(yaml.safe_load_all(text))
+
+
+@app.route("/import", methods=["POST"])
+def import_config():
+    # ruleid: py-unsafe-deserialization
+    config = yaml.load(request.data, Loader=yaml.FullLoader)
+    return {"keys": list(config)}
+
+
+@app.route("/import-legacy", methods=["POST"])
+def import_legacy():
+    # ruleid: py-unsafe-deserialization
+    config = yaml.load(request.get_data())
+    return {"keys": list(config)}
+
+
+def read_redis_cache(redis_client, key):
+    raw = redis_client.get(key)
+    # ruleid: py-unsafe-deserialization
+    return pickle.loads(raw) if raw else None
+
+
+def write_cache(redis_client, key, value):
+    # ok: py-unsafe-deserialization
+    redis_client.set(key, pickle.dumps(value))
+
+
+def load_model(path):
+    with open(path, "rb") as fh:
+        # ruleid: py-unsafe-deserialization
+        return pickle.load(fh)

@@ -2,6 +2,7 @@
 # `ok:` one that must not. Run with: prwarden rules test
 import html
 import json
+import re
 
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -9,7 +10,7 @@ from django.utils.html import escape as django_escape
 from django.utils.safestring import mark_safe
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
-from flask import Flask, Response, jsonify, make_response, render_template, render_template_string, request
+from flask import Flask, Response, abort, jsonify, make_response, render_template, render_template_string, request
 from markupsafe import Markup, escape
 
 app = Flask(__name__)
@@ -196,3 +197,79 @@ async def greeting(name: str):
 def html_escaped():
     # ok: py-xss-unescaped
     return HttpResponse("<p>" + html.escape(request.args["q"]) + "</p>")
+
+
+THEMES = {"light", "dark"}
+
+
+# --- Guards and real-world idioms ---------------------------------------------------------------
+
+
+@app.route("/welcome")
+def welcome_page():
+    name = request.args.get("name", "guest")
+    # ok: py-xss-unescaped
+    return render_template("welcome.html", name=name)
+
+
+@app.route("/welcome-inline")
+def welcome_inline():
+    name = request.args.get("name", "guest")
+    # ruleid: py-xss-unescaped
+    return render_template_string("<h1>Hello " + name + "</h1>")
+
+
+@app.route("/welcome-inline-safe")
+def welcome_inline_safe():
+    name = request.args.get("name", "guest")
+    # ok: py-xss-unescaped
+    return render_template_string("<h1>Hello {{ name }}</h1>", name=name)
+
+
+@app.route("/theme")
+def theme_page():
+    theme = request.args.get("theme", "light")
+    if theme not in THEMES:
+        abort(400)
+    # ok: py-xss-unescaped
+    return f'<html class="{theme}"><body>...</body></html>'
+
+
+@app.route("/tag/<tag>")
+def tag_page(tag):
+    if not re.fullmatch(r"[a-z0-9-]{1,40}", tag):
+        abort(404)
+    # ok: py-xss-unescaped
+    return f"<h1>Posts tagged {tag}</h1>"
+
+
+@app.route("/tag-unchecked/<tag>")
+def tag_page_unchecked(tag):
+    # ruleid: py-xss-unescaped
+    return f"<h1>Posts tagged {tag}</h1>"
+
+
+def django_hello(request):
+    name = request.GET.get("name", "")
+    # ruleid: py-xss-unescaped
+    return HttpResponse(f"<p>Hello {name}</p>")
+
+
+def django_hello_escaped(request):
+    name = request.GET.get("name", "")
+    # ok: py-xss-unescaped
+    return HttpResponse(f"<p>Hello {html.escape(name)}</p>")
+
+
+@app.route("/notice")
+def notice():
+    msg = request.args.get("msg", "")
+    # ok: py-xss-unescaped
+    return Markup("<div class='notice'>%s</div>") % msg
+
+
+@app.route("/notice-raw")
+def notice_raw():
+    msg = request.args.get("msg", "")
+    # ruleid: py-xss-unescaped
+    return Markup(f"<div class='notice'>{msg}</div>")

@@ -1,0 +1,276 @@
+"""Drift through the whole pipeline: a real git repository (LocalGitSource), `run_scan`, and
+real registries started by the tests (Verdaccio for npm, pypiserver / our index for PyPI).
+
+Expected "latest" versions are the fixtures' own (tests/registries/), never live registries'.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.drift.cache import MemoryCache
+from bot.drift.model import Ecosystem
+from bot.drift.registries.base import RetryBudget
+from bot.drift.registries.npm import npm_registry_from_env
+from bot.drift.registries.pypi import pypi_registry_from_env
+from bot.drift.stage import DriftStage
+from bot.model import Kind, NoticeKind, ScannerState, ScanResult
+from bot.owasp.engine import OwaspAnalyzer
+from bot.scan import run_scan
+from bot.sources.local_git import LocalGitSource
+from tests.registries.fixtures import IndexServer, NpmServer
+
+GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=GIT_ENV)
+
+
+class Repo:
+    """A repository with a base commit on main and a PR branch on top."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir()
+        git(root, "init", "-q", "-b", "main")
+
+    def commit(self, files: dict[str, str | None], message: str) -> None:
+        for name, text in files.items():
+            path = self.root / name
+            if text is None:
+                path.unlink()
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        git(self.root, "add", "-A")
+        git(self.root, "commit", "-q", "--allow-empty", "-m", message)
+
+    def branch(self) -> None:
+        git(self.root, "checkout", "-q", "-b", "pr")
+
+
+def package_json(name: str | None = None, **sections: dict[str, str]) -> str:
+    data: dict[str, object] = {}
+    if name:
+        data["name"] = name
+        data["version"] = "1.0.0"
+    data.update(sections)
+    return json.dumps(data, indent=2) + "\n"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    return Repo(tmp_path / "repo")
+
+
+@pytest.fixture
+def npm_stage(npm_registry_server: NpmServer) -> DriftStage:
+    registry = npm_registry_from_env({"NPM_CONFIG_REGISTRY": npm_registry_server.url}, cache=MemoryCache())
+    return DriftStage({Ecosystem.NPM: registry, Ecosystem.PYPI: None})
+
+
+def scan(repo: Repo, stage: DriftStage, analyzers: list | None = None) -> ScanResult:
+    source = LocalGitSource(repo.root, "main", "pr")
+    return asyncio.run(run_scan(source, analyzers or [], stages=[stage]))
+
+
+def drift(result: ScanResult) -> list[tuple[str, int, str]]:
+    return [(f.path, f.start_line, f.message) for f in result.findings if f.kind is Kind.DRIFT]
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def test_added_and_changed_dependencies_are_checked_and_nothing_else(repo: Repo, npm_stage: DriftStage) -> None:
+    repo.commit({"package.json": package_json("acme", dependencies={"next": "^16.0.0", "left-pad": "^1.0.0"})}, "base")
+    repo.branch()
+    head = package_json(
+        "acme",
+        dependencies={"left-pad": "^1.0.0", "next": "^14.2.0", "@types/node": "^20.11.0"},
+        devDependencies={"vitest": "^0.34.6"},
+    )
+    repo.commit({"package.json": head}, "pr")
+    result = scan(repo, npm_stage)
+    assert sorted(drift(result)) == sorted(
+        [
+            ("package.json", line_of(head, '"next"'), "next is 2 major versions behind (spec: ^14.2.0, latest: 16.1.6)."),
+            ("package.json", line_of(head, '"@types/node"'), "@types/node is 5 major versions behind (spec: ^20.11.0, latest: 25.2.3)."),
+            ("package.json", line_of(head, '"vitest"'), "vitest is 4 major versions behind (spec: ^0.34.6, latest: 4.0.18)."),
+            ("package.json", 2, "0% -> 75% of dependencies are 2+ major versions behind in acme."),
+        ]
+    )
+    vitest = next(f for f in result.findings if f.properties.get("package") == "vitest")
+    assert vitest.properties == {
+        "ecosystem": "npm",
+        "package": "vitest",
+        "spec": "^0.34.6",
+        "current": None,
+        "latest": "4.0.18",
+        "majorsBehind": 4,
+        "manifest": "package.json",
+        "workspace": "acme",
+        "group": "devDependencies",
+    }
+    assert [(s.name, s.state) for s in result.scanners] == [("npm registry", ScannerState.OK)]
+
+
+def test_reordering_whitespace_unrelated_edits_and_removals_report_nothing(repo: Repo, npm_stage: DriftStage) -> None:
+    base = {"name": "acme", "version": "1.0.0", "dependencies": {"vitest": "^0.34.6", "next": "^14.2.0", "left-pad": "^1.0.0"}}
+    repo.commit({"package.json": json.dumps(base, indent=2)}, "base")
+    repo.branch()
+    head = {"name": "acme", "version": "1.0.1", "scripts": {"test": "vitest"}, "dependencies": {"next": "^14.2.0", "vitest": "^0.34.6"}}
+    repo.commit({"package.json": json.dumps(head, indent=4) + "\n"}, "pr")
+    result = scan(repo, npm_stage)
+    assert drift(result) == []
+    assert result.notices == ()
+
+
+def test_lockfile_pins_current_and_a_lockfile_only_change_is_checked(repo: Repo, npm_stage: DriftStage) -> None:
+    manifest = package_json("acme", dependencies={"next": "^14.0.0", "vitest": ">=0.34.0"})
+
+    def lock(next_version: str, vitest_version: str) -> str:
+        packages = {
+            "": {"name": "acme", "version": "1.0.0", "dependencies": {"next": "^14.0.0", "vitest": ">=0.34.0"}},
+            "node_modules/next": {"version": next_version},
+            "node_modules/vitest": {"version": vitest_version},
+        }
+        return json.dumps({"name": "acme", "lockfileVersion": 3, "requires": True, "packages": packages}, indent=2)
+
+    repo.commit({"package.json": manifest, "package-lock.json": lock("14.2.35", "0.34.6")}, "base")
+    repo.branch()
+    repo.commit({"package-lock.json": lock("14.2.35", "1.6.1")}, "pr: npm update vitest")
+    result = scan(repo, npm_stage)
+    found = drift(result)
+    assert ("package.json", line_of(manifest, '"vitest"'), "Vitest is 3 major versions behind (current: 1.6.1, latest: 4.0.18).") in found
+    assert not any("Next.js" in message for _, _, message in found)  # its locked version did not move
+
+
+def test_locked_version_wording_uses_the_display_name(repo: Repo, npm_stage: DriftStage) -> None:
+    repo.commit({"package.json": package_json("acme", dependencies={})}, "base")
+    repo.branch()
+    manifest = package_json("acme", dependencies={"next": "^14.0.0"})
+    lock = {"lockfileVersion": 3, "packages": {"": {"name": "acme"}, "node_modules/next": {"version": "14.2.35"}}}
+    repo.commit({"package.json": manifest, "package-lock.json": json.dumps(lock)}, "pr")
+    found = drift(scan(repo, npm_stage))
+    assert ("package.json", line_of(manifest, '"next"'), "Next.js is 2 major versions behind (current: 14.2.35, latest: 16.1.6).") in found
+
+
+def test_workspace_summary_per_package_with_its_base_share(repo: Repo, npm_stage: DriftStage) -> None:
+    api_base = package_json("@acme/api", dependencies={"next": "^16.0.0", "left-pad": "^1.0.0"})
+    repo.commit({"package.json": package_json("acme", workspaces=["packages/*"]), "packages/api/package.json": api_base}, "base")  # type: ignore[arg-type]
+    repo.branch()
+    api_head = package_json("@acme/api", dependencies={"next": "^16.0.0", "left-pad": "^1.0.0", "vitest": "^2.0.0"})
+    repo.commit({"packages/api/package.json": api_head}, "pr")
+    found = drift(scan(repo, npm_stage))
+    assert ("packages/api/package.json", 2, "0% -> 33% of dependencies are 2+ major versions behind in @acme/api.") in found
+    assert ("packages/api/package.json", line_of(api_head, '"vitest"'), "vitest is 2 major versions behind (spec: ^2.0.0, latest: 4.0.18).") in found
+
+
+def test_outside_specs_and_unknown_packages_are_notices(repo: Repo, npm_stage: DriftStage) -> None:
+    repo.commit({"package.json": package_json("acme", dependencies={})}, "base")
+    repo.branch()
+    head = package_json(
+        "acme",
+        dependencies={
+            "mine": "file:../mine",
+            "forked": "github:someone/forked#main",
+            "sibling": "workspace:*",
+            "no-such-package-here": "^1.0.0",
+        },
+    )
+    repo.commit({"package.json": head}, "pr")
+    result = scan(repo, npm_stage)
+    assert drift(result) == []
+    notices = {(n.kind, n.line): n.message for n in result.notices}
+    assert notices[(NoticeKind.SKIPPED, line_of(head, '"no-such-package-here"'))] == "no-such-package-here not found in npm registry"
+    for key in ("mine", "forked", "sibling"):
+        message = notices[(NoticeKind.SKIPPED, line_of(head, f'"{key}"'))]
+        assert message.startswith(f"{key}: ") and "not checked against a registry" in message
+
+
+def test_a_broken_manifest_is_a_notice_and_the_rest_of_the_scan_goes_on(repo: Repo, npm_stage: DriftStage) -> None:
+    repo.commit({"package.json": package_json("acme", dependencies={}), "src/app.js": "const a = 1;\n"}, "base")
+    repo.branch()
+    broken = '{\n  "name": "acme",\n  "dependencies": {\n    "vitest": "^0.34.6",,\n  }\n}\n'
+    repo.commit({"package.json": broken, "src/app.js": "const a = 1;\neval(req.query.code);\n"}, "pr")
+    result = scan(repo, npm_stage, [OwaspAnalyzer()])
+    [notice] = [n for n in result.notices if n.path == "package.json"]
+    assert notice.kind is NoticeKind.UNPARSEABLE and notice.line == 4
+    assert [(f.path, f.start_line) for f in result.findings if f.kind is Kind.OWASP] == [("src/app.js", 2)]
+
+
+def test_registry_not_configured_is_a_scanner_state(repo: Repo) -> None:
+    repo.commit({"package.json": package_json("acme", dependencies={})}, "base")
+    repo.branch()
+    repo.commit({"package.json": package_json("acme", dependencies={"vitest": "^0.34.6"})}, "pr")
+    result = scan(repo, DriftStage({Ecosystem.NPM: None, Ecosystem.PYPI: None}))
+    assert drift(result) == []
+    [status] = result.scanners
+    assert (status.name, status.state) == ("npm registry", ScannerState.UNAVAILABLE)
+    assert "NPM_CONFIG_REGISTRY" in status.detail
+
+
+def test_a_registry_that_hangs_is_unavailable_and_the_scan_completes(
+    repo: Repo, npm_registry_server: NpmServer, latency_proxy: Callable[..., object]
+) -> None:
+    proxy = latency_proxy(npm_registry_server.url)
+    proxy.mode = "hang"  # type: ignore[attr-defined]
+    budget = RetryBudget(attempts=2, total_seconds=2.0, connect_timeout=0.5, read_timeout=0.5)
+    registry = npm_registry_from_env({"NPM_CONFIG_REGISTRY": proxy.via(npm_registry_server.url)}, cache=MemoryCache(), retry=budget)  # type: ignore[attr-defined]
+    repo.commit({"package.json": package_json("acme", dependencies={}), "src/app.js": "x;\n"}, "base")
+    repo.branch()
+    repo.commit({"package.json": package_json("acme", dependencies={"vitest": "^0.34.6", "next": "^14.0.0"}), "src/app.js": "x;\neval(req.body.x);\n"}, "pr")
+    result = scan(repo, DriftStage({Ecosystem.NPM: registry, Ecosystem.PYPI: None}), [OwaspAnalyzer()])
+    assert drift(result) == []
+    [status] = result.scanners
+    assert (status.name, status.state) == ("npm registry", ScannerState.UNAVAILABLE)
+    assert [f.rule_id for f in result.findings] == ["js-eval-dynamic"]
+    assert result.seconds < 10
+
+
+def test_python_requirements_and_pyproject(repo: Repo, simple_index: tuple[IndexServer, IndexServer, IndexServer]) -> None:
+    json_index = simple_index[0]
+    registry = pypi_registry_from_env({"PIP_INDEX_URL": json_index.url}, cache=MemoryCache())
+    stage = DriftStage({Ecosystem.NPM: None, Ecosystem.PYPI: registry})
+    pyproject_base = '[project]\nname = "acme-svc"\nversion = "1.0"\ndependencies = [\n  "friendly-bard>=1.0",\n]\n'
+    repo.commit({"requirements.txt": "friendly-bard==1.0.0\n", "pyproject.toml": pyproject_base}, "base")
+    repo.branch()
+    requirements = "friendly-bard==1.0.0\ndemo-lib[extra]==1.0.0 ; python_version >= '3.8'\n"
+    pyproject = '[project]\nname = "acme-svc"\nversion = "1.0"\ndependencies = [\n  "friendly-bard>=1.0",\n  "demo-lib>=1.5,<2",\n]\n'
+    repo.commit({"requirements.txt": requirements, "pyproject.toml": pyproject}, "pr")
+    found = drift(scan(repo, stage))
+    # demo-lib: 2.1.0 is yanked, 3.0.0rc1 and 3.1.0.dev1 are pre-releases: latest is 2.0.0.
+    assert ("requirements.txt", 2, "demo-lib is 1 major version behind (spec: ==1.0.0, latest: 2.0.0).") in found
+    assert ("pyproject.toml", 6, "demo-lib is 1 major version behind (spec: >=1.5,<2, latest: 2.0.0).") in found
+    assert ("pyproject.toml", 2, "50% of dependencies are 2+ major versions behind in acme-svc.") not in found
+    assert not any(path == "requirements.txt" and "friendly" in message for path, _, message in found)
+
+
+def test_a_lockfile_only_change_reaches_the_workspace_package_it_moved(repo: Repo, npm_stage: DriftStage) -> None:
+    api = package_json("@acme/api", dependencies={"vitest": ">=0.34.0"})
+
+    def lock(vitest_version: str) -> str:
+        packages = {
+            "": {"name": "acme", "workspaces": ["packages/*"]},
+            "packages/api": {"name": "@acme/api", "version": "1.0.0", "dependencies": {"vitest": ">=0.34.0"}},
+            "node_modules/@acme/api": {"resolved": "packages/api", "link": True},
+            "packages/api/node_modules/vitest": {"version": vitest_version},
+        }
+        return json.dumps({"name": "acme", "lockfileVersion": 3, "packages": packages}, indent=2)
+
+    files = {"package.json": package_json("acme", workspaces=["packages/*"]), "packages/api/package.json": api}  # type: ignore[arg-type]
+    repo.commit({**files, "package-lock.json": lock("0.34.6")}, "base")
+    repo.branch()
+    repo.commit({"package-lock.json": lock("2.1.9")}, "pr")
+    found = drift(scan(repo, npm_stage))
+    assert ("packages/api/package.json", line_of(api, '"vitest"'), "Vitest is 2 major versions behind (current: 2.1.9, latest: 4.0.18).") in found
+    assert ("packages/api/package.json", 2, "100% of dependencies are 2+ major versions behind in @acme/api.") in found  # 4 behind before, 2 after
