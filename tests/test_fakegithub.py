@@ -857,10 +857,10 @@ def test_diff_media_type_and_unknown_endpoints(
         f"/repos/{REPO}/pulls/{pr.number}", headers={**auth(token), "Accept": "application/vnd.github.diff"}
     )
     assert diff.status_code == 200 and diff.text.startswith("diff --git")
-    missing = client.post(f"/repos/{REPO}/issues/{pr.number}/comments", headers=auth(token), json={"body": 5})
+    missing = client.post(f"/repos/{REPO}/issues/{pr.number}/labels", headers=auth(token), json={"labels": 5})
     assert missing.status_code == 404 and missing.json()["message"] == "Not Found"
-    assert fake.unhandled[-1] == f"POST /repos/{REPO}/issues/{pr.number}/comments"
-    assert "'body'" in fake.schema_violations[-1]  # bodies are schema-checked even there
+    assert fake.unhandled[-1] == f"POST /repos/{REPO}/issues/{pr.number}/labels"
+    assert "'labels'" in fake.schema_violations[-1]  # bodies are schema-checked even there
     fake.schema_violations.clear()
 
 

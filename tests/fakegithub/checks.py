@@ -54,6 +54,36 @@ class CheckRunState:
     bodies: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass
+class CheckSuiteState:
+    """A check suite: one app's runs on one commit (GitHub creates it with the first run)."""
+
+    id: int
+    repo: str  # full name
+    repo_id: int
+    head_sha: str
+    app_id: int
+    app_slug: str
+    created_at: str = ""
+    updated_at: str = ""
+    #: Set by a rerequest of the suite or of one of its runs: the suite is ``queued`` with no
+    #: conclusion until the app creates or updates a run of it.
+    rerequested: bool = False
+    #: How often the suite or one of its runs was rerequested (for assertions).
+    rerequests: int = 0
+
+
+def suite_status(suite: CheckSuiteState, runs: list[CheckRunState]) -> tuple[str, str | None]:
+    """(status, conclusion) of a suite, summarised from its runs like GitHub does."""
+    if suite.rerequested or not runs:
+        return "queued", None
+    if any(run.status != "completed" for run in runs):
+        return ("queued" if all(run.status == "queued" for run in runs) else "in_progress"), None
+    conclusions = [run.conclusion for run in runs if run.conclusion is not None]
+    ranked = sorted(conclusions, key=lambda c: limits.CHECK_CONCLUSION_PRIORITY.index(c))
+    return "completed", (ranked[0] if ranked else None)
+
+
 def _utf8_len(text: str) -> int:
     return len(text.encode("utf-8"))
 
@@ -225,19 +255,31 @@ class CheckStore:
 
     def __init__(self) -> None:
         self.runs: dict[int, CheckRunState] = {}
-        self._suites: dict[tuple[int, str, int], int] = {}
+        self.suites: dict[int, CheckSuiteState] = {}
+        self._suite_ids: dict[tuple[int, str, int], int] = {}
         self._next_run = 4000000001
         self._next_suite = 5000000001
         self.lock = threading.RLock()
 
     def new_run(
-        self, *, repo: str, repo_id: int, head_sha: str, name: str, app_id: int, app_slug: str
+        self,
+        *,
+        repo: str,
+        repo_id: int,
+        head_sha: str,
+        name: str,
+        app_id: int,
+        app_slug: str,
+        now_iso: str = "",
     ) -> CheckRunState:
         with self.lock:
             suite_key = (repo_id, head_sha, app_id)
-            if suite_key not in self._suites:  # GitHub auto-creates the suite
-                self._suites[suite_key] = self._next_suite
+            if suite_key not in self._suite_ids:  # GitHub auto-creates the suite
+                suite = CheckSuiteState(self._next_suite, repo, repo_id, head_sha, app_id, app_slug, now_iso, now_iso)
+                self.suites[suite.id] = suite
+                self._suite_ids[suite_key] = suite.id
                 self._next_suite += 1
+            suite = self.suites[self._suite_ids[suite_key]]
             run = CheckRunState(
                 id=self._next_run,
                 repo=repo,
@@ -246,11 +288,33 @@ class CheckStore:
                 name=name,
                 app_id=app_id,
                 app_slug=app_slug,
-                check_suite_id=self._suites[suite_key],
+                check_suite_id=suite.id,
             )
             self._next_run += 1
             self.runs[run.id] = run
+            self.touch_suite(run, now_iso)
             return run
+
+    def touch_suite(self, run: CheckRunState, now_iso: str) -> None:
+        """A run of the suite was created or updated: a pending rerequest is answered."""
+        with self.lock:
+            suite = self.suites[run.check_suite_id]
+            suite.rerequested = False
+            suite.updated_at = now_iso or suite.updated_at
+
+    def rerequest_suite(self, suite: CheckSuiteState, now_iso: str) -> None:
+        """Reset the suite to ``queued`` and clear its conclusion; its runs are not touched."""
+        with self.lock:
+            suite.rerequested = True
+            suite.rerequests += 1
+            suite.updated_at = now_iso
+
+    def suite_runs(self, suite_id: int) -> list[CheckRunState]:
+        with self.lock:
+            return [run for run in self.runs.values() if run.check_suite_id == suite_id]
+
+    def status_of(self, suite: CheckSuiteState) -> tuple[str, str | None]:
+        return suite_status(suite, self.suite_runs(suite.id))
 
     def for_commit(self, repo_id: int, head_sha: str) -> list[CheckRunState]:
         with self.lock:

@@ -6,6 +6,7 @@ Each handler follows GitHub's order of checks: authentication (401), repository 
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import math
@@ -73,8 +74,15 @@ def require_app_jwt(fake: FakeGitHub, request: Request) -> dict[str, Any]:
     )
 
 
-def require_repo(fake: FakeGitHub, request: Request, permission: str, level: str) -> tuple[FakeRepo, InstallationToken]:
-    """Authenticate an installation token and authorise it for the URL's repository."""
+def require_repo(
+    fake: FakeGitHub, request: Request, permission: str | tuple[str, ...], level: str
+) -> tuple[FakeRepo, InstallationToken]:
+    """Authenticate an installation token and authorise it for the URL's repository.
+
+    ``permission`` may name alternatives (any one suffices), as GitHub documents for endpoints
+    such as issue comments ("issues" or "pull_requests"); the 403 then lists every accepted set
+    in ``x-accepted-github-permissions``, separated by "; " like GitHub.
+    """
     scheme, credential = auth.parse_authorization(request.headers.get("authorization"))
     if credential is None:
         if request.method == "GET":
@@ -102,9 +110,16 @@ def require_repo(fake: FakeGitHub, request: Request, permission: str, level: str
         raise not_found()
     if installation.suspended:
         raise ApiError(403, auth.MSG_SUSPENDED)
-    if permission != "metadata" and not token.allows(permission, level):
-        raise not_accessible(f"{permission}={level}")
+    require_permission(token, permission, level)
     return repo, token
+
+
+def require_permission(token: InstallationToken, permission: str | tuple[str, ...], level: str) -> None:
+    """403 unless the token holds ``level`` on ``permission`` (or on one of the alternatives)."""
+    alternatives = (permission,) if isinstance(permission, str) else permission
+    if "metadata" in alternatives or any(token.allows(name, level) for name in alternatives):
+        return
+    raise not_accessible("; ".join(f"{name}={level}" for name in alternatives))
 
 
 async def json_body(fake: FakeGitHub, request: Request, *, required: bool = True) -> dict[str, Any]:
@@ -162,3 +177,17 @@ def wants(request: Request, media_types: tuple[str, ...]) -> bool:
     accept = request.headers.get("accept", "")
     offered = {part.split(";")[0].strip().lower() for part in accept.split(",")}
     return any(media in offered for media in media_types)
+
+
+def since_param(request: Request) -> float | None:
+    """The ``since`` query parameter (ISO 8601, ``YYYY-MM-DDTHH:MM:SSZ``) as epoch seconds."""
+    raw = request.query_params.get("since")
+    if not raw:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid_request(f"Invalid value for 'since': {raw!r} is not an ISO 8601 timestamp.") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.timestamp()

@@ -24,7 +24,7 @@ class ApiError(Exception):
         status: int,
         message: str,
         *,
-        errors: list[dict[str, Any]] | None = None,
+        errors: list[dict[str, Any]] | list[str] | None = None,
         documentation_url: str = DOCS,
         headers: dict[str, str] | None = None,
     ) -> None:
@@ -72,3 +72,12 @@ def validation_failed(resource: str, field: str, message: str, code: str = "cust
         "Validation Failed",
         errors=[{"resource": resource, "code": code, "field": field, "message": message}],
     )
+
+
+def unprocessable(message: str, documentation_url: str = DOCS) -> ApiError:
+    """422 ``Unprocessable Entity`` with ``errors`` as plain strings (``validation-error-simple``).
+
+    The shape GitHub uses for review-thread problems, e.g. ``{"message": "Unprocessable Entity",
+    "errors": ["Pull request review thread line must be part of the diff and ..."]}``.
+    """
+    return ApiError(422, "Unprocessable Entity", errors=[message], documentation_url=documentation_url)

@@ -7,17 +7,26 @@ import shutil
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from . import auth, limits, webhooks
+from . import auth, limits, openapi, users, webhooks
 from .auth import Installation, InstallationToken, JwtPolicy, TokenStore
-from .checks import CheckRunState, CheckStore
+from .checks import CheckRunState, CheckStore, CheckSuiteState
+from .comments import CommentStore, IssueCommentState, ReactionState
 from .faults import Fault, FaultPlan
 from .git import FileDiff, GitRepo
+from .reviews import ReviewCommentState, ReviewState, ReviewStore
+from .users import FakeUser
+
+#: The default author of pull requests and issues (GitHub's mascot account).
+OCTOCAT_LOGIN, OCTOCAT_ID = "octocat", 583231
+#: Methods that change state: what ``write_counts`` counts.
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 if TYPE_CHECKING:
     from .server import ServerThread
@@ -39,6 +48,11 @@ class RecordedRequest:
     auth: str | None = None  # "jwt", "installation", "unknown" or None
     installation_id: int | None = None
     finished_at: float | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        """Answered 2xx by the fake itself (not by an injected fault)."""
+        return self.fault is None and self.status is not None and 200 <= self.status < 300
 
 
 @dataclass
@@ -62,8 +76,8 @@ class FakePull:
     body: str | None = "Please review."
     draft: bool = False
     state: str = "open"
-    author: str = "octocat"
-    author_id: int = 583231
+    author: str = OCTOCAT_LOGIN
+    author_id: int = OCTOCAT_ID
     created_at: str = ""
     updated_at: str = ""
     closed_at: str | None = None
@@ -82,6 +96,23 @@ class FakePull:
 
 
 @dataclass
+class FakeIssue:
+    """A plain issue (not a pull request); it shares the repository's numbering with PRs."""
+
+    repo: FakeRepo = field(repr=False)
+    number: int
+    id: int
+    title: str = "Something is wrong"
+    body: str | None = "Steps to reproduce: ..."
+    state: str = "open"
+    author: str = OCTOCAT_LOGIN
+    author_id: int = OCTOCAT_ID
+    created_at: str = ""
+    updated_at: str = ""
+    closed_at: str | None = None
+
+
+@dataclass
 class FakeRepo:
     """A repository backed by a real bare git repository under the fake's temp dir."""
 
@@ -94,6 +125,11 @@ class FakeRepo:
     default_branch: str = "main"
     private: bool = True
     pulls: dict[int, FakePull] = field(default_factory=dict, repr=False)
+    issues: dict[int, FakeIssue] = field(default_factory=dict, repr=False)
+    #: login (lower-case) -> role granted on this repository (see ``set_role``).
+    roles: dict[str, str] = field(default_factory=dict, repr=False)
+    #: logins (lower-case) of members of the owning organization (author_association MEMBER).
+    members: set[str] = field(default_factory=set, repr=False)
     _diff_cache: dict[tuple[str, str], list[FileDiff]] = field(default_factory=dict, repr=False)
 
     @property
@@ -175,6 +211,48 @@ class FakeRepo:
         self.pulls[number] = pr
         return pr
 
+    def open_issue(
+        self,
+        number: int | None = None,
+        *,
+        title: str = "Something is wrong",
+        body: str | None = "Steps to reproduce: ...",
+        author: str = OCTOCAT_LOGIN,
+    ) -> FakeIssue:
+        """Open a plain issue (comments on it arrive as ``issue_comment`` without ``issue.pull_request``)."""
+        number = number if number is not None else self.fake._next_issue_number(self)
+        now = auth.format_timestamp(self.fake.now())
+        user = self.fake.user(author)
+        issue = FakeIssue(
+            self,
+            number,
+            self.fake._next_id(),
+            title,
+            body,
+            author=user.login,
+            author_id=user.id,
+            created_at=now,
+            updated_at=now,
+        )
+        self.issues[number] = issue
+        return issue
+
+    def set_role(self, login: str, role: str, *, member: bool = False) -> FakeUser:
+        """Grant ``login`` a role here (admin, maintain, write, triage, read, or "none" to revoke).
+
+        ``member`` makes the account a member of the owning organization (author_association
+        MEMBER instead of COLLABORATOR).  Unknown logins become known ``User`` accounts.
+        """
+        if role != "none" and role not in limits.COLLABORATOR_ROLES:
+            raise ValueError(f"unknown role {role!r}; expected one of {limits.COLLABORATOR_ROLES} or 'none'")
+        user = self.fake.user(login)
+        self.roles[user.login.lower()] = role
+        if member:
+            self.members.add(user.login.lower())
+        else:
+            self.members.discard(user.login.lower())
+        return user
+
     def merge_base(self, pr: FakePull) -> str:
         base = self.git.merge_base(pr.base_sha, pr.head_sha)
         return base or pr.base_sha
@@ -243,16 +321,25 @@ class FakeGitHub:
         #: "METHOD path" of requests to endpoints the fake does not implement (answered 404).
         self.unhandled: list[str] = []
         self.deliveries: list[dict[str, Any]] = []
+        #: Webhooks GitHub would now send because of an API call (e.g. ``check_run.rerequested``
+        #: after ``POST .../rerequest``), as (event, payload); deliver them with ``deliver``.
+        self.triggered_events: list[tuple[str, dict[str, Any]]] = []
         # State.
         self.installations: dict[int, Installation] = {}
         self.repos: dict[str, FakeRepo] = {}
         self.tokens = TokenStore()
         self.checks = CheckStore()
+        self.comment_store = CommentStore()
+        self.review_store = ReviewStore()
         self.faults = FaultPlan()
         self.lock = threading.RLock()
         self._ids = 700000000
         self._issue_numbers: dict[int, int] = {}
         self._server: ServerThread | None = None
+        #: Known accounts by lower-case login; the app's bot user is always there.
+        self.users: dict[str, FakeUser] = {}
+        self.bot_user = self.add_user(f"{app_slug}[bot]", kind="Bot")
+        self.users[OCTOCAT_LOGIN] = FakeUser(OCTOCAT_LOGIN, OCTOCAT_ID)
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> FakeGitHub:
@@ -300,7 +387,7 @@ class FakeGitHub:
 
     def _next_issue_number(self, repo: FakeRepo) -> int:
         with self.lock:
-            used = set(repo.pulls)
+            used = set(repo.pulls) | set(repo.issues)
             number = self._issue_numbers.get(repo.id, 0) + 1
             while number in used:
                 number += 1
@@ -347,6 +434,7 @@ class FakeGitHub:
         )
         repo = FakeRepo(self, full_name, repo_id, installation_id, git, owner_id, default_branch, private)
         with self.lock:
+            self.users.setdefault(owner.lower(), FakeUser(owner, owner_id, "Organization"))
             self.repos[full_name.lower()] = repo
             if installation_id is not None:
                 self.installations[installation_id].repository_ids.add(repo_id)
@@ -357,6 +445,21 @@ class FakeGitHub:
 
     def repo_by_id(self, repo_id: int) -> FakeRepo | None:
         return next((r for r in self.repos.values() if r.id == repo_id), None)
+
+    # ----------------------------------------------------------------- users
+    def add_user(self, login: str, kind: str = "User") -> FakeUser:
+        """Register an account (``kind``: "User", "Bot" or "Organization"); returns the existing one if known."""
+        with self.lock:
+            existing = self.users.get(login.lower())
+            if existing is not None:
+                return existing
+            user = FakeUser(login, self._next_id(), kind)
+            self.users[login.lower()] = user
+            return user
+
+    def user(self, login: str) -> FakeUser:
+        """The known account ``login``, registered as a ``User`` (``[bot]`` logins: ``Bot``) if new."""
+        return self.add_user(login, "Bot" if login.endswith("[bot]") else "User")
 
     # ----------------------------------------------------------------- auth helpers
     def make_jwt(
@@ -419,9 +522,95 @@ class FakeGitHub:
             name=name,
             app_id=app_id if app_id is not None else self.app_id + 1,
             app_slug=app_slug if app_id != self.app_id else self.app_slug,
+            now_iso=auth.format_timestamp(self.now()),
         )
         run.status, run.conclusion = status, conclusion
         return run
+
+    def check_suite(self, run_or_id: CheckRunState | int) -> CheckSuiteState:
+        """The suite of a run (or the suite with this id)."""
+        suite_id = run_or_id.check_suite_id if isinstance(run_or_id, CheckRunState) else run_or_id
+        return self.checks.suites[suite_id]
+
+    # ----------------------------------------------------------------- conversation
+    def add_issue_comment(
+        self,
+        repo: FakeRepo,
+        number: int,
+        body: str,
+        *,
+        user: str = OCTOCAT_LOGIN,
+        author_association: str | None = None,
+        via_app: bool = False,
+    ) -> IssueCommentState:
+        """Test-side: a comment written by ``user`` on issue/PR ``number`` (no HTTP, no body checks).
+
+        ``author_association`` defaults to what the repository's roles imply (users.py); pass
+        e.g. "FIRST_TIMER" or "CONTRIBUTOR" explicitly.  Bot accounts are logins ending in
+        ``[bot]`` (or registered with ``add_user(login, "Bot")``); comments by our own bot
+        (``fake.bot_user.login``) carry ``performed_via_github_app`` like those made over HTTP.
+        """
+        if number not in repo.pulls and number not in repo.issues:
+            raise KeyError(f"{repo.full_name}: no issue or pull request #{number}")
+        author = self.user(user)
+        now = self.now()
+        comment = IssueCommentState(
+            id=self._next_id(),
+            repo=repo.full_name,
+            repo_id=repo.id,
+            issue_number=number,
+            body=body,
+            user=author,
+            author_association=author_association or users.author_association(repo, author),
+            created_at=now,
+            updated_at=now,
+            via_app=via_app or author.id == self.bot_user.id,
+        )
+        return self.comment_store.add(comment)
+
+    def issue_comments(self, repo: FakeRepo, number: int, *, include_deleted: bool = False) -> list[IssueCommentState]:
+        """Comments of issue/PR ``number``, oldest first (deleted ones only if asked)."""
+        return self.comment_store.for_issue(repo.id, number, include_deleted=include_deleted)
+
+    def bot_comments(self, repo: FakeRepo, number: int) -> list[IssueCommentState]:
+        """The live comments our app's bot wrote on issue/PR ``number``."""
+        return [c for c in self.issue_comments(repo, number) if c.user.id == self.bot_user.id]
+
+    def reactions(self, comment: IssueCommentState | int) -> list[ReactionState]:
+        """Reactions to an issue comment (object or id)."""
+        comment_id = comment.id if isinstance(comment, IssueCommentState) else comment
+        return list(self.comment_store.comments[comment_id].reactions)
+
+    def reviews(self, repo: FakeRepo, number: int) -> list[ReviewState]:
+        """Reviews of PR ``number`` (pending ones included), oldest first."""
+        return self.review_store.for_pull(repo.id, number)
+
+    def review_comments(self, repo: FakeRepo, number: int) -> list[ReviewCommentState]:
+        """Inline comments of PR ``number``'s submitted reviews, oldest first."""
+        return self.review_store.comments_for_pull(repo.id, number)
+
+    # ----------------------------------------------------------------- write accounting
+    def write_counts(self, *, successful_only: bool = True) -> Counter[str]:
+        """Recorded write requests per endpoint, keyed ``"METHOD /template"`` as GitHub's API
+        description names it, e.g. ``"POST /repos/{owner}/{repo}/issues/{issue_number}/comments"``.
+
+        ``successful_only`` counts only 2xx answers that no fault replaced.
+        """
+        description = openapi.description()
+        counts: Counter[str] = Counter()
+        for record in list(self.requests):
+            if record.method not in WRITE_METHODS or (successful_only and not record.succeeded):
+                continue
+            operation = description.find_operation(record.method, record.path)
+            counts[f"{record.method} {operation.template if operation else record.path}"] += 1
+        return counts
+
+    def writes(self, method: str, template: str, *, successful_only: bool = True) -> int:
+        """Successful writes to one endpoint, named by its template in GitHub's API description.
+
+        E.g. ``writes("POST", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews") == 1``.
+        """
+        return self.write_counts(successful_only=successful_only)[f"{method.upper()} {template}"]
 
     # ----------------------------------------------------------------- faults
     def inject(self, method: str, path_regex: str, *faults: Fault) -> None:
@@ -455,6 +644,38 @@ class FakeGitHub:
     ) -> dict[str, Any]:
         return webhooks.pull_request_payload(self, repo, pr, action, installation_id, **kwargs)
 
+    def issue_comment_payload(
+        self,
+        repo: FakeRepo,
+        comment: IssueCommentState,
+        action: str = "created",
+        installation_id: int | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        return webhooks.issue_comment_payload(self, repo, comment, action, installation_id, **kwargs)
+
+    def check_run_payload(
+        self,
+        repo: FakeRepo,
+        run: CheckRunState,
+        action: str = "rerequested",
+        installation_id: int | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        return webhooks.check_run_payload(self, repo, run, action, installation_id, **kwargs)
+
+    def check_suite_payload(
+        self,
+        repo: FakeRepo,
+        suite: CheckSuiteState | CheckRunState,
+        action: str = "rerequested",
+        installation_id: int | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        if isinstance(suite, CheckRunState):
+            suite = self.check_suite(suite)
+        return webhooks.check_suite_payload(self, repo, suite, action, installation_id, **kwargs)
+
     # ----------------------------------------------------------------- inspection
     def requests_to(self, method: str, path_regex: str) -> list[RecordedRequest]:
         """Recorded requests with this method whose path ``re.search``-matches ``path_regex``."""
@@ -470,3 +691,4 @@ class FakeGitHub:
         self.server_errors.clear()
         self.unhandled.clear()
         self.deliveries.clear()
+        self.triggered_events.clear()

@@ -211,6 +211,11 @@ class GitRepo:
     def commit_info(self, sha: str) -> CommitInfo:
         return self.commit_infos([sha])[0]
 
+    def branches_at(self, sha: str) -> list[str]:
+        """Names of the branches whose tip is ``sha``."""
+        out = self.run("for-each-ref", "--points-at", sha, "--format=%(refname:short)", "refs/heads/")
+        return out.decode().split()
+
     def is_commit(self, sha: str) -> bool:
         """True only for the full SHA of a commit in this repository."""
         return self.resolve(sha) == sha

@@ -36,6 +36,33 @@ CHECK_STATUSES = ("queued", "in_progress", "completed")
 CHECK_CONCLUSIONS = ("action_required", "cancelled", "failure", "neutral", "success", "skipped", "timed_out")
 #: Only GitHub may set this conclusion (runs incomplete for 14 days).
 CHECK_CONCLUSION_ONLY_GITHUB = "stale"
+#: A suite's conclusion is its runs' highest-priority conclusion (REST guide "Using the checks API":
+#: timed_out beats success and neutral); the full order below is the fake's assumption.
+CHECK_CONCLUSION_PRIORITY = (
+    "action_required",
+    "cancelled",
+    "timed_out",
+    "failure",
+    "neutral",
+    "success",
+    "skipped",
+    "stale",
+)
+
+# --- Issue comments and reactions (REST docs "Issue comments", "Reactions"; facts §4.4) ---
+#: Longer bodies are rejected: 422 "Body is too long (maximum is 65536 characters)".
+ISSUE_COMMENT_BODY_MAX_CHARS = 65536
+REACTION_CONTENTS = ("+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes")
+
+# --- Repository roles (REST docs "Get repository permissions for a user"), strongest first ---
+COLLABORATOR_ROLES = ("admin", "maintain", "write", "triage", "read")
+#: ``permission`` holds the legacy base role: "maintain is mapped to write, triage to read".
+LEGACY_PERMISSION = {"admin": "admin", "maintain": "write", "write": "write", "triage": "read", "read": "read"}
+
+# --- Pull request reviews (REST docs "Create a review for a pull request"; facts §4.3) ---
+REVIEW_EVENT_STATES = {"APPROVE": "APPROVED", "REQUEST_CHANGES": "CHANGES_REQUESTED", "COMMENT": "COMMENTED"}
+#: Events whose review needs a ``body`` (unless it carries inline comments).
+REVIEW_EVENTS_NEEDING_BODY = ("REQUEST_CHANGES", "COMMENT")
 
 # --- Pagination (REST docs "Using pagination in the REST API"; facts §4.1) ---
 DEFAULT_PER_PAGE = 30

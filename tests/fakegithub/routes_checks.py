@@ -8,7 +8,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import auth, shapes
+from . import auth, shapes, webhooks
 from .checks import CheckRunState, annotation_json, apply_body, check_run_json, validate_check_run_body
 from .common import SHA_RE, endpoint, json_body, json_response, paginate, require_repo
 from .errors import ApiError, not_found
@@ -46,6 +46,7 @@ async def create_check_run(fake: FakeGitHub, request: Request) -> Response:
     head_sha = body["head_sha"]
     if not SHA_RE.match(head_sha) or not repo.git.is_commit(head_sha):
         raise ApiError(422, f"No commit found for SHA: {head_sha}")
+    now_iso = auth.format_timestamp(fake.now())
     run = fake.checks.new_run(
         repo=repo.full_name,
         repo_id=repo.id,
@@ -53,8 +54,8 @@ async def create_check_run(fake: FakeGitHub, request: Request) -> Response:
         name=body["name"],
         app_id=fake.app_id,
         app_slug=fake.app_slug,
+        now_iso=now_iso,
     )
-    now_iso = auth.format_timestamp(fake.now())
     run.started_at = body.get("started_at") or now_iso
     apply_body(run, body, now_iso)
     return json_response(_render_run(fake, repo, run), 201)
@@ -70,7 +71,9 @@ async def update_check_run(fake: FakeGitHub, request: Request) -> Response:
             403, f"Invalid app_id `{fake.app_id}` - check run can only be modified by the GitHub App that created it."
         )
     validate_check_run_body(body, creating=False)
-    apply_body(run, body, auth.format_timestamp(fake.now()))
+    now_iso = auth.format_timestamp(fake.now())
+    apply_body(run, body, now_iso)
+    fake.checks.touch_suite(run, now_iso)
     return json_response(_render_run(fake, repo, run))
 
 
@@ -119,3 +122,43 @@ async def list_check_runs_for_ref(fake: FakeGitHub, request: Request) -> Respons
     return json_response(
         {"total_count": len(runs), "check_runs": [_render_run(fake, repo, r) for r in page]}, headers=headers
     )
+
+
+# ----------------------------------------------------------------------------- re-runs
+@endpoint
+async def rerequest_check_run(fake: FakeGitHub, request: Request) -> Response:
+    """Reset the run's *suite* to queued (the run itself is not updated) and send ``check_run.rerequested``.
+
+    The event is recorded in ``fake.triggered_events`` (the fake delivers nothing by itself).
+    """
+    repo, _ = require_repo(fake, request, "checks", "write")
+    run = _run(fake, repo, request)
+    # Documented: 403 for a run of another app, 422 when it is not rerequestable (only completed
+    # runs offer "Re-run"); the message texts are the fake's (UNCERTAIN).
+    if run.app_id != fake.app_id:
+        raise ApiError(403, "This check run does not belong to the authenticated GitHub App.")
+    if run.status != "completed":
+        raise ApiError(422, "This check run is not rerequestable.")
+    suite = fake.checks.suites[run.check_suite_id]
+    fake.checks.rerequest_suite(suite, auth.format_timestamp(fake.now()))
+    payload = webhooks.check_run_payload(fake, repo, run, "rerequested", sender=fake.bot_user.login)
+    fake.triggered_events.append(("check_run", payload))
+    return json_response({}, 201)
+
+
+@endpoint
+async def rerequest_check_suite(fake: FakeGitHub, request: Request) -> Response:
+    """Reset the suite to queued with no conclusion and send ``check_suite.rerequested``."""
+    repo, _ = require_repo(fake, request, "checks", "write")
+    try:
+        suite = fake.checks.suites.get(int(request.path_params["check_suite_id"]))
+    except ValueError:
+        raise not_found() from None
+    if suite is None or suite.repo_id != repo.id:
+        raise not_found()
+    if suite.app_id != fake.app_id:
+        raise ApiError(403, "This check suite does not belong to the authenticated GitHub App.")  # (UNCERTAIN text)
+    fake.checks.rerequest_suite(suite, auth.format_timestamp(fake.now()))
+    payload = webhooks.check_suite_payload(fake, repo, suite, "rerequested", sender=fake.bot_user.login)
+    fake.triggered_events.append(("check_suite", payload))
+    return json_response({}, 201)

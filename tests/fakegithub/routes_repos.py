@@ -9,7 +9,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import limits, shapes
+from . import limits, shapes, users
 from .common import SHA_RE, endpoint, json_response, paginate, require_repo, wants
 from .errors import ApiError, invalid_request, not_found
 from .git import FileDiff
@@ -35,7 +35,29 @@ async def get_repo(fake: FakeGitHub, request: Request) -> Response:
     return json_response(shapes.repository_json(fake, repo) | {"network_count": 0, "subscribers_count": 1})
 
 
-def _pull(repo: FakeRepo, request: Request) -> FakePull:
+@endpoint
+async def get_collaborator_permission(fake: FakeGitHub, request: Request) -> Response:
+    """``GET .../collaborators/{username}/permission``: legacy ``permission`` plus ``role_name``.
+
+    Unknown accounts are 404; known accounts without a role on a private repository get
+    ``none`` (owners are admins; everyone may read a public repository).
+    """
+    repo, _ = require_repo(fake, request, "metadata", "read")
+    user = fake.users.get(request.path_params["username"].lower())
+    if user is None:
+        raise not_found()
+    role = users.role_of(repo, user)
+    return json_response(
+        {
+            "permission": limits.LEGACY_PERMISSION.get(role, "none"),
+            "role_name": role,
+            "user": users.collaborator_json(fake.url, user, role),
+        }
+    )
+
+
+def pull_or_404(repo: FakeRepo, request: Request) -> FakePull:
+    """The PR named by the URL's ``pull_number``."""
     try:
         number = int(request.path_params["pull_number"])
     except ValueError:
@@ -59,7 +81,7 @@ async def list_pulls(fake: FakeGitHub, request: Request) -> Response:
 @endpoint
 async def get_pull(fake: FakeGitHub, request: Request) -> Response:
     repo, _ = require_repo(fake, request, "pull_requests", "read")
-    pr = _pull(repo, request)
+    pr = pull_or_404(repo, request)
     if wants(request, DIFF_MEDIA_TYPES):
         diffs = repo.pull_diff(pr)
         lines = sum(d.additions + d.deletions for d in diffs)
@@ -107,7 +129,7 @@ def _diff_entry(fake: FakeGitHub, repo: FakeRepo, head_sha: str, diff: FileDiff)
 @endpoint
 async def list_pull_files(fake: FakeGitHub, request: Request) -> Response:
     repo, _ = require_repo(fake, request, "pull_requests", "read")
-    pr = _pull(repo, request)
+    pr = pull_or_404(repo, request)
     head_sha = pr.head_sha
     diffs = repo.pull_diff(pr)[: fake.max_pr_files]  # GitHub lists at most 3000 files
     page, headers = paginate(request, diffs, f"{fake.url}/repositories/{repo.id}/pulls/{pr.number}/files")

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import routes_app, routes_checks, routes_repos
+from . import routes_app, routes_checks, routes_issues, routes_repos, routes_reviews
 from .common import endpoint, json_body
 from .errors import ApiError, not_found
 from .middleware import FakeGitHubMiddleware
@@ -49,6 +49,17 @@ ROUTES = [
     Route(f"{REPO}/pulls", routes_repos.list_pulls, methods=["GET"]),
     Route(f"{REPO}/pulls/{{pull_number}}", routes_repos.get_pull, methods=["GET"]),
     Route(f"{REPO}/pulls/{{pull_number}}/files", routes_repos.list_pull_files, methods=["GET"]),
+    Route(f"{REPO}/pulls/{{pull_number}}/reviews", routes_reviews.list_reviews, methods=["GET"]),
+    Route(f"{REPO}/pulls/{{pull_number}}/reviews", routes_reviews.create_review, methods=["POST"]),
+    Route(f"{REPO}/pulls/{{pull_number}}/comments", routes_reviews.list_review_comments, methods=["GET"]),
+    Route(f"{REPO}/issues/{{issue_number}}/comments", routes_issues.list_issue_comments, methods=["GET"]),
+    Route(f"{REPO}/issues/{{issue_number}}/comments", routes_issues.create_issue_comment, methods=["POST"]),
+    Route(f"{REPO}/issues/comments/{{comment_id}}", routes_issues.get_issue_comment, methods=["GET"]),
+    Route(f"{REPO}/issues/comments/{{comment_id}}", routes_issues.update_issue_comment, methods=["PATCH"]),
+    Route(f"{REPO}/issues/comments/{{comment_id}}", routes_issues.delete_issue_comment, methods=["DELETE"]),
+    Route(f"{REPO}/issues/comments/{{comment_id}}/reactions", routes_issues.list_comment_reactions, methods=["GET"]),
+    Route(f"{REPO}/issues/comments/{{comment_id}}/reactions", routes_issues.create_comment_reaction, methods=["POST"]),
+    Route(f"{REPO}/collaborators/{{username}}/permission", routes_repos.get_collaborator_permission, methods=["GET"]),
     Route(f"{REPO}/compare/{{basehead:path}}", routes_repos.compare_commits, methods=["GET"]),
     Route(f"{REPO}/contents", routes_repos.get_contents, methods=["GET"]),
     Route(f"{REPO}/contents/{{path:path}}", routes_repos.get_contents, methods=["GET"]),
@@ -57,6 +68,8 @@ ROUTES = [
     Route(f"{REPO}/check-runs/{{check_run_id}}", routes_checks.get_check_run, methods=["GET"]),
     Route(f"{REPO}/check-runs/{{check_run_id}}", routes_checks.update_check_run, methods=["PATCH"]),
     Route(f"{REPO}/check-runs/{{check_run_id}}/annotations", routes_checks.list_annotations, methods=["GET"]),
+    Route(f"{REPO}/check-runs/{{check_run_id}}/rerequest", routes_checks.rerequest_check_run, methods=["POST"]),
+    Route(f"{REPO}/check-suites/{{check_suite_id}}/rerequest", routes_checks.rerequest_check_suite, methods=["POST"]),
     Route(f"{REPO}/commits/{{ref:path}}/check-runs", routes_checks.list_check_runs_for_ref, methods=["GET"]),
     Route("/{owner}/{repo}/raw/{ref}/{path:path}", routes_repos.get_raw, methods=["GET"]),
     Route("/{rest:path}", unknown, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]),
