@@ -10,16 +10,27 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from bot.analysis import Analyzer, Stage
 from bot.analysis_pool import AnalysisPool
 from bot.config import Settings
-from bot.github.client import GitHubApp
+from bot.commands import ALLOWED_PERMISSIONS, HELP, REFUSED, Command, parse_command
+from bot.drift.assess import RULE_BEHIND, RULE_SUMMARY
+from bot.drift.stage import DriftStage
+from bot.github import conversation
+from bot.github.client import BodyTooLarge, GitHubApp, InstallationClient
 from bot.github.errors import GitHubError, InstallationSuspended, RetryLater
+from bot.model import Finding, Kind, ScanResult, Severity
 from bot.queue import Job, JobNotFound, JobQueue
-from bot.report.checkrun import CheckOutput, CheckRunPublisher, failure_output, render
+from bot.repo_config import CONFIG_PATH, MAX_CONFIG_BYTES, RepoConfig, apply_repo_config, parse_repo_config
+from bot.report.checkrun import RESCAN_ACTION, CheckOutput, CheckRunPublisher, failure_output, render, superseded_output
+from bot.report.comment import SummaryCommentPublisher, render_comment
+from bot.state import PullHead, SQLiteStateStore, StateStore, Triage
+from bot.web.events import COMMAND, RERUN, SCAN, scan_job
 from bot.scan import ScanLimits, default_analyzers, default_stages, run_scan
 from bot.sources.github_pr import GitHubPullSource
 
@@ -28,6 +39,9 @@ log = logging.getLogger(__name__)
 MAX_JOB_ATTEMPTS = 4
 JOB_RETRY_BASE_SECONDS = 30.0
 LEASE_SECONDS = 600.0
+RESCAN_WINDOW_SECONDS = 5.0
+"""`/prwarden rescan` comments this close together make one scan."""
+MAX_PULLS_PER_RERUN = 10
 BUSY_INTAKE_PER_SECOND = 200.0
 """Above this many webhooks a second, only one scan runs at a time: acknowledging deliveries
 within GitHub's 10 s comes first, scans can wait (bench/README.md, intake)."""
@@ -49,11 +63,15 @@ class Worker:
         retry_base: float = JOB_RETRY_BASE_SECONDS,
         pool: AnalysisPool | None = None,
         stages: Sequence[Stage] | None = None,
+        state: StateStore | None = None,
     ) -> None:
         """`pool`: analyse in worker processes (the default analyzers), off the web process's GIL.
         `stages`: drift and the like; by default from the environment (registries)."""
         self.pool = pool
         self.stages = list(stages) if stages is not None else default_stages(os.environ, settings.data_dir)
+        self.state: StateStore = state if state is not None else SQLiteStateStore(Path(settings.data_dir) / "state.sqlite3")
+        self._locks: dict[tuple[str, int], asyncio.Lock] = {}
+        self._handlers: dict[str, Callable[..., Awaitable[None]]] = {SCAN: self.scan, COMMAND: self.command, RERUN: self.rerun}
         self._sampled_at, self._sampled_count, self._rate = time.monotonic(), 0, 0.0
         self.queue = queue
         self.github = github
@@ -96,8 +114,9 @@ class Worker:
     async def _handle(self, job: Job) -> None:
         attempt = job.attempts + 1
         try:
-            if job.kind == "scan":
-                await self.scan(job, final=attempt >= MAX_JOB_ATTEMPTS)
+            handler = self._handlers.get(job.kind)
+            if handler is not None:
+                await handler(job, final=attempt >= MAX_JOB_ATTEMPTS)
             else:
                 log.error("unknown job kind %r; dropping job %s", job.kind, job.id)
                 await self.queue.fail(job.id, error=f"unknown job kind {job.kind!r}")
@@ -121,19 +140,35 @@ class Worker:
             await self.queue.complete(job.id)
 
     async def scan(self, job: Job, *, final: bool) -> None:
+        """Scan one head of one PR: check run, summary comment, review comments, reactions.
+
+        A scan of a head that is no longer the PR's head (a newer push, or deliveries out of
+        order) completes its run as cancelled, makes sure the real head is queued, and never
+        touches the comment: the PR's real head is what ends up reported."""
         p: dict[str, Any] = job.payload
-        repo, head_sha = str(p["repo"]), str(p["head_sha"])
-        client = self.github.installation(int(p["installation_id"]))
+        repo, number, head_sha = str(p["repo"]), int(p["number"]), str(p["head_sha"])
+        installation_id = int(p["installation_id"])
+        client = self.github.installation(installation_id)
         async with client.session():
+            await self.state.remember_head(PullHead(repo, head_sha, number, str(p["base_sha"]), installation_id))
             publisher = CheckRunPublisher(client, repo)
+            pr = await conversation.pull(client, repo, number)
+            if await self._superseded(job, client, publisher, pr):
+                return
             run_id, already_sent = await publisher.start(head_sha, external_id=job.id, resume=job.attempts > 0)
             output: CheckOutput
+            config = RepoConfig()
+            result: ScanResult | None = None
+            accepted: list[tuple[Finding, str, str]] = []
             try:
-                source = GitHubPullSource(
-                    client, repo, int(p["number"]), head_sha, str(p["base_sha"]), changed_files=p.get("changed_files")
-                )
-                result = await run_scan(source, self.analyzers, self.limits, pool=self.pool, stages=self.stages)
-                output = render(result, fail_on=self.settings.fail_on)
+                config, problems = await self._repo_config(client, repo, str((pr.get("base") or {}).get("ref") or p["base_sha"]))
+                kinds = frozenset(Kind(k) for k in p.get("kinds") or ())
+                source = GitHubPullSource(client, repo, number, head_sha, str(p["base_sha"]), changed_files=p.get("changed_files"))
+                analyzers = [a for a in self.analyzers if config.kind_enabled(a.kind) and (not kinds or a.kind in kinds)]
+                stages = [s for s in self._stages_for(config) if config.kind_enabled(s.kind) and (not kinds or s.kind in kinds)]
+                result = apply_repo_config(await run_scan(source, analyzers, self.limits, pool=self.pool if analyzers == self.analyzers else None, stages=stages), config)
+                result, accepted = _split_accepted(result, await self.state.accepted(repo))
+                output = render(result, fail_on=config.fail_on, config_problems=problems)
             except InstallationSuspended:
                 raise
             except GitHubError as exc:
@@ -143,7 +178,147 @@ class Worker:
             except Exception as exc:
                 log.exception("scan of %s@%s crashed", repo, head_sha)
                 output = failure_output(f"internal error: {exc!r}")
+            newer = _head_of(await conversation.pull(client, repo, number))
+            if newer != head_sha:
+                await publisher.complete(run_id, superseded_output(newer), already_sent=already_sent)
+                return
             await publisher.complete(run_id, output, already_sent=already_sent)
+            if result is not None:
+                await self._converse(client, repo, number, head_sha, result, accepted, config, source_changes=None)
+
+    async def _superseded(self, job: Job, client: InstallationClient, publisher: CheckRunPublisher, pr: dict[str, Any]) -> bool:
+        p = job.payload
+        real = _head_of(pr)
+        if real == str(p["head_sha"]) or not real:
+            return False
+        run_id, sent = await publisher.start(str(p["head_sha"]), external_id=job.id, resume=job.attempts > 0)
+        await publisher.complete(run_id, superseded_output(real), already_sent=sent)
+        if str(pr.get("state", "open")) == "open":
+            base = str((pr.get("base") or {}).get("sha") or p["base_sha"])
+            spec = scan_job(str(p["repo"]), int(p["number"]), real, base, int(p["installation_id"]), "superseded")
+            await self.queue.enqueue(spec.kind, spec.key, spec.payload)
+        return True
+
+    async def _repo_config(self, client: InstallationClient, repo: str, base_ref: str) -> tuple[RepoConfig, list[tuple[int, str]]]:
+        """`.github/prwarden.yml` from the base branch: a PR cannot relax its own gate."""
+        try:
+            data = await client.read_bounded(f"/repos/{repo}/contents/{CONFIG_PATH}", params={"ref": base_ref}, cap=MAX_CONFIG_BYTES + 1)
+        except BodyTooLarge:
+            data = b"x" * (MAX_CONFIG_BYTES + 1)
+        text = None if data is None else data.decode("utf-8", errors="replace")
+        parsed = parse_repo_config(text, default_fail_on=self.settings.fail_on, known_rules=self._known_rules())
+        problems = [(e.line, e.message) for e in parsed.errors]
+        return parsed.config, problems
+
+    def _known_rules(self) -> frozenset[str]:
+        ids = {RULE_BEHIND, RULE_SUMMARY}
+        for analyzer in self.analyzers:
+            ids.update(getattr(rule, "id", "") for rule in getattr(analyzer, "rules", ()))
+        return frozenset(i for i in ids if i)
+
+    def _stages_for(self, config: RepoConfig) -> list[Stage]:
+        out: list[Stage] = []
+        for stage in self.stages:
+            if isinstance(stage, DriftStage):
+                stage = stage.with_thresholds(config.thresholds())
+            out.append(stage)
+        return out
+
+    async def _converse(
+        self,
+        client: InstallationClient,
+        repo: str,
+        number: int,
+        head_sha: str,
+        result: ScanResult,
+        accepted: list[tuple[Finding, str, str]],
+        config: RepoConfig,
+        source_changes: Any,
+    ) -> None:
+        """The PR conversation after a scan: the summary comment, review comments, and the
+        "rocket" on the commands that asked for it."""
+        async with self._pr_lock(repo, number):
+            if config.comment:
+                comments = SummaryCommentPublisher(client, repo)
+                previous = await comments.previous(number)
+                rendered = render_comment(result, repo=repo, head_sha=head_sha, previous=previous, fail_on=config.fail_on or Severity.CRITICAL, accepted=accepted)
+                await comments.publish(number, rendered.body)
+            for comment_id in await self.state.take_reactions(repo, number):
+                await conversation.react(client, repo, comment_id, "rocket")
+
+    def _pr_lock(self, repo: str, number: int) -> asyncio.Lock:
+        return self._locks.setdefault((repo, number), asyncio.Lock())
+
+    async def command(self, job: Job, *, final: bool) -> None:
+        """`/prwarden ...` from a PR comment: eyes at once, then the work, then rocket."""
+        p = job.payload
+        repo, number, comment_id, login = str(p["repo"]), int(p["number"]), int(p["comment_id"]), str(p["login"])
+        client = self.github.installation(int(p["installation_id"]))
+        async with client.session():
+            if await conversation.permission(client, repo, login) not in ALLOWED_PERMISSIONS:
+                await conversation.reply(client, repo, number, REFUSED)
+                return
+            await conversation.react(client, repo, comment_id, "eyes")
+            command = parse_command(str(p["command"]))
+            if command.problem:
+                await conversation.reply(client, repo, number, f"`/prwarden`: {command.problem}.\n\n{HELP}")
+                return
+            if command.name == "help":
+                await conversation.reply(client, repo, number, HELP)
+                await conversation.react(client, repo, comment_id, "rocket")
+                return
+            if command.name == "ignore":
+                if not await self._ignore(client, repo, number, login, command):
+                    return
+            await self.state.await_reaction(repo, number, comment_id)
+            if not await self.state.claim_rescan(repo, number, window_seconds=RESCAN_WINDOW_SECONDS, now=time.time()):
+                return  # a rescan a moment ago covers this one; its end brings the rocket
+            pr = await conversation.pull(client, repo, number)
+            spec = scan_job(repo, number, _head_of(pr), str(pr["base"]["sha"]), int(p["installation_id"]), "rescan")
+            payload = {**spec.payload, "kinds": sorted(k.value for k in command.kinds)}
+            await self.queue.enqueue(spec.kind, f"{spec.key}!rescan", payload)
+
+    async def _ignore(self, client: InstallationClient, repo: str, number: int, login: str, command: Command) -> bool:
+        previous = await SummaryCommentPublisher(client, repo).previous(number)
+        matches = sorted({f for f in (previous.fingerprints() if previous else ()) if f.startswith(command.finding_id)})
+        if len(matches) != 1:
+            why = "no finding in the summary comment has" if not matches else "more than one finding has"
+            await conversation.reply(client, repo, number, f"`/prwarden ignore`: {why} the id `{command.finding_id}`.")
+            return False
+        await self.state.accept(Triage(repo, matches[0], login, command.reason, time.time()))
+        return True
+
+    async def rerun(self, job: Job, *, final: bool) -> None:
+        """GitHub's "Re-run" buttons and our "Rescan" action: a new run on the same head."""
+        p = job.payload
+        if p.get("app_id") is not None and str(p["app_id"]) != str(self.settings.app_id):
+            return  # another app's check run or suite
+        if p["reason"] == "requested_action" and p.get("identifier") != RESCAN_ACTION["identifier"]:
+            return
+        repo, head_sha = str(p["repo"]), str(p["head_sha"])
+        pulls = list(p.get("pulls") or [])
+        if not pulls:
+            known = await self.state.pull_for_head(repo, head_sha)  # fork PRs: GitHub sends none
+            if known is None:
+                log.warning("re-run of %s@%s: no pull request known for that head", repo, head_sha)
+                return
+            pulls = [{"number": known.number, "base_sha": known.base_sha}]
+        for item in pulls[:MAX_PULLS_PER_RERUN]:
+            spec = scan_job(repo, int(item["number"]), head_sha, str(item["base_sha"]), int(p["installation_id"]), "rerun")
+            await self.queue.enqueue(spec.kind, f"{spec.key}!rerun:{job.id}", spec.payload)
+
+
+def _head_of(pr: dict[str, Any]) -> str:
+    return str((pr.get("head") or {}).get("sha") or "")
+
+
+def _split_accepted(result: ScanResult, decisions: dict[str, Triage]) -> tuple[ScanResult, list[tuple[Finding, str, str]]]:
+    """Findings triaged with `/prwarden ignore` leave the report and are listed as accepted."""
+    if not decisions:
+        return result, []
+    kept = [f for f in result.findings if f.fingerprint not in decisions]
+    accepted = [(f, decisions[f.fingerprint].who, decisions[f.fingerprint].why) for f in result.findings if f.fingerprint in decisions]
+    return replace(result, findings=tuple(kept)), accepted
 
 
 def embedded_worker(settings: Settings):  # type: ignore[no-untyped-def]

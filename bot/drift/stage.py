@@ -76,6 +76,10 @@ class DriftStage(Stage):
     def wants(self, path: str) -> bool:
         return is_manifest(path) or is_lockfile(path)
 
+    def with_thresholds(self, thresholds: Thresholds) -> DriftStage:
+        """The same registries (and their cache) with a repository's own thresholds."""
+        return DriftStage(self.registries, thresholds, self.names)
+
     async def run(self, source: Source, changes: Sequence[ChangedFile]) -> AnalyzerOutput:
         return await _Run(self, source).run([c for c in changes if c.status is not FileStatus.REMOVED and self.wants(c.path)])
 

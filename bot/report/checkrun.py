@@ -80,9 +80,24 @@ class CheckOutput:
     annotations: tuple[dict[str, Any], ...]
 
 
-def render(result: ScanResult, *, fail_on: Severity) -> CheckOutput:
-    """What the completed check run says. Reporters decide no findings, only their wording."""
-    failed = result.fails(fail_on)
+RESCAN_ACTION = {"label": "Rescan", "description": "Scan this pull request again", "identifier": "rescan"}
+"""The button on our completed run (GitHub: label <= 20, description <= 40, identifier <= 20)."""
+CONFIG_PATH = ".github/prwarden.yml"
+
+
+def render(
+    result: ScanResult,
+    *,
+    fail_on: Severity | None,
+    config_problems: Sequence[tuple[int, str]] = (),
+) -> CheckOutput:
+    """What the completed check run says. Reporters decide no findings, only their wording.
+
+    `fail_on` None: the repository asked never to fail. `config_problems` (line, message) of an
+    invalid `.github/prwarden.yml`: annotated on that file, and the run is `neutral` (unless a
+    finding fails it under the defaults the scan fell back to, so a broken config never opens
+    the gate)."""
+    failed = fail_on is not None and result.fails(fail_on)
     counts = {kind: sum(1 for f in result.findings if f.kind is kind) for kind in Kind}
     total = len(result.findings)
     if total == 0:
@@ -94,8 +109,9 @@ def render(result: ScanResult, *, fail_on: Severity) -> CheckOutput:
             title += f" (worst: {worst.value})"
     if result.partial:
         title += " — partial scan"
+    gate = f"findings at or above **{fail_on.value}** fail this check" if fail_on is not None else "this repository's config sets `fail_on: never`"
     lines = [
-        f"**{'Failing' if failed else 'Passing'}**: findings at or above **{fail_on.value}** fail this check.",
+        f"**{'Failing' if failed else 'Passing'}**: {gate}.",
         "",
         f"Files scanned: {result.files_scanned}. Findings: "
         + ", ".join(f"{KIND_HEADINGS[k]} {counts[k]}" for k in Kind)
@@ -129,12 +145,35 @@ def render(result: ScanResult, *, fail_on: Severity) -> CheckOutput:
             location = f"{notice.path}:{notice.line}" if notice.path and notice.line else notice.path
             where = f"{_code(location)}: " if location else ""
             lines.append(f"- {where}{_escape_md(notice.message)}")
+    annotations = [annotation(f) for f in result.findings]
+    conclusion = "failure" if failed else "success"
+    if config_problems:
+        lines[:0] = [f"**`{CONFIG_PATH}` is invalid**: this scan used the defaults. See the annotations on that file.", ""]
+        annotations[:0] = [_config_annotation(line, message) for line, message in config_problems]
+        if not failed:
+            conclusion = "neutral"
     summary = truncate_utf8("\n".join(lines), MAX_OUTPUT_BYTES)
+    return CheckOutput(conclusion=conclusion, title=title, summary=summary, annotations=tuple(annotations))
+
+
+def _config_annotation(line: int, message: str) -> dict[str, Any]:
+    return {
+        "path": CONFIG_PATH,
+        "start_line": max(1, line),
+        "end_line": max(1, line),
+        "annotation_level": "failure",
+        "title": "Invalid PR Warden config",
+        "message": truncate_utf8(message, MAX_ANNOTATION_TEXT_BYTES, "…"),
+    }
+
+
+def superseded_output(newer_sha: str) -> CheckOutput:
+    """A scan of an older head: a newer push made it moot."""
     return CheckOutput(
-        conclusion="failure" if failed else "success",
-        title=title,
-        summary=summary,
-        annotations=tuple(annotation(f) for f in result.findings),
+        conclusion="cancelled",
+        title=f"Superseded by {newer_sha[:12]}",
+        summary=f"Superseded by {newer_sha}: a newer commit was pushed to this pull request, and that one is scanned instead.",
+        annotations=(),
     )
 
 
@@ -196,4 +235,6 @@ class CheckRunPublisher:
             if index == len(chunks) - 1:
                 body["status"] = "completed"
                 body["conclusion"] = output.conclusion
+                if output.conclusion != "cancelled":
+                    body["actions"] = [RESCAN_ACTION]
             await self.client.request("PATCH", path, json=body)

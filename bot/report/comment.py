@@ -756,3 +756,55 @@ def _unique(findings: Iterable[Finding]) -> list[Finding]:
             seen.add(finding.fingerprint)
             out.append(finding)
     return out
+
+
+# -- publishing ----------------------------------------------------------------------------------
+
+MAX_COMMENTS_LISTED = 3000
+"""A PR's comments read while looking for ours (30 pages); very long threads are rare."""
+
+
+class SummaryCommentPublisher:
+    """Keeps ONE summary comment per PR: found by its marker among comments by a bot (ours),
+    edited in place, recreated if someone deleted it. Two scans that both create one converge:
+    each deletes every copy but the oldest, then edits that one."""
+
+    def __init__(self, client: Any, repo: str) -> None:
+        self.client = client
+        self.repo = repo
+
+    async def _ours(self, number: int) -> list[dict[str, Any]]:
+        comments = await self.client.paginate(f"/repos/{self.repo}/issues/{number}/comments", params={"per_page": 100}, limit=MAX_COMMENTS_LISTED)
+        return sorted(
+            (c for c in comments if (c.get("user") or {}).get("type") == "Bot" and is_summary_comment(str(c.get("body") or ""))),
+            key=lambda c: int(c["id"]),
+        )
+
+    async def previous(self, number: int) -> CommentState | None:
+        ours = await self._ours(number)
+        return parse_state(str(ours[0].get("body") or "")) if ours else None
+
+    async def publish(self, number: int, body: str) -> int:
+        """Create or edit the comment; the id of the one left."""
+        from bot.github.errors import GitHubError
+
+        ours = await self._ours(number)
+        if ours:
+            try:
+                await self.client.request("PATCH", f"/repos/{self.repo}/issues/comments/{ours[0]['id']}", json={"body": body})
+                return int(ours[0]["id"])
+            except GitHubError as exc:
+                if exc.status != 404:
+                    raise  # deleted meanwhile: create it again below
+        created = await self.client.json("POST", f"/repos/{self.repo}/issues/{number}/comments", json={"body": body})
+        ours = await self._ours(number)
+        keep = int(ours[0]["id"]) if ours else int(created["id"])
+        for extra in ours[1:]:
+            try:
+                await self.client.request("DELETE", f"/repos/{self.repo}/issues/comments/{extra['id']}")
+            except GitHubError as exc:
+                if exc.status != 404:
+                    raise
+        if keep != int(created["id"]):
+            await self.client.request("PATCH", f"/repos/{self.repo}/issues/comments/{keep}", json={"body": body})
+        return keep

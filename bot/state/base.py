@@ -1,0 +1,76 @@
+"""The state store interface: small, durable facts keyed by repository and pull request.
+
+Kept apart from the job queue: the queue is about work to do, this about what was decided or
+seen. An embedded SQLite store is the default; a shared store (Postgres, Redis) for several
+worker machines is one more implementation of this interface.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PullHead:
+    """Which pull request a head commit belongs to, as pull_request events told us."""
+
+    repo: str
+    head_sha: str
+    number: int
+    base_sha: str
+    installation_id: int
+
+
+@dataclass(frozen=True)
+class Triage:
+    """A `/prwarden ignore` decision: this finding (by fingerprint) is accepted in this repo."""
+
+    repo: str
+    fingerprint: str
+    who: str
+    why: str
+    at: float
+
+
+class StateStore(ABC):
+    @abstractmethod
+    async def remember_head(self, head: PullHead) -> None:
+        """Record (or refresh) a PR's head commit."""
+
+    @abstractmethod
+    async def pull_for_head(self, repo: str, head_sha: str) -> PullHead | None:
+        """The PR whose head was `head_sha`, most recently seen first."""
+
+    @abstractmethod
+    async def accept(self, triage: Triage) -> None:
+        """Record a triage decision (a later one for the same finding replaces it)."""
+
+    @abstractmethod
+    async def accepted(self, repo: str) -> dict[str, Triage]:
+        """Fingerprint -> decision, for every accepted finding of the repository."""
+
+    @abstractmethod
+    async def await_reaction(self, repo: str, number: int, comment_id: int) -> None:
+        """A command comment that gets a "rocket" when the next scan of its PR completes."""
+
+    @abstractmethod
+    async def take_reactions(self, repo: str, number: int) -> list[int]:
+        """The comment ids waiting on this PR, forgotten as they are returned."""
+
+    @abstractmethod
+    async def claim_rescan(self, repo: str, number: int, *, window_seconds: float, now: float) -> bool:
+        """True (and recorded) unless a rescan of this PR was claimed within the window: several
+        `/prwarden rescan` comments in a few seconds make one scan."""
+
+    @abstractmethod
+    async def reviewed(self, repo: str, number: int) -> set[str]:
+        """Fingerprints already posted as review comments on this PR."""
+
+    @abstractmethod
+    async def mark_reviewed(self, repo: str, number: int, fingerprints: Iterable[str]) -> None:
+        """Remember review comments sent, so a later scan does not comment them again."""
+
+    @abstractmethod
+    async def close(self) -> None: ...

@@ -1,0 +1,137 @@
+"""The embedded state store: one SQLite file beside the queue (`state.sqlite3`).
+
+Writes are rare (a few per scan), so each call runs in a thread on its own short transaction;
+WAL lets the web and worker processes share the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TypeVar
+
+from bot.state.base import PullHead, StateStore, Triage
+
+T = TypeVar("T")
+
+HEAD_RETENTION_SECONDS = 90 * 24 * 3600
+"""Fork check suites can be re-run long after the push; older heads are pruned."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS pull_heads (
+    repo TEXT NOT NULL, head_sha TEXT NOT NULL, number INTEGER NOT NULL, base_sha TEXT NOT NULL,
+    installation_id INTEGER NOT NULL, seen_at REAL NOT NULL,
+    PRIMARY KEY (repo, head_sha, number)
+);
+CREATE TABLE IF NOT EXISTS triage (
+    repo TEXT NOT NULL, fingerprint TEXT NOT NULL, who TEXT NOT NULL, why TEXT NOT NULL, at REAL NOT NULL,
+    PRIMARY KEY (repo, fingerprint)
+);
+CREATE TABLE IF NOT EXISTS awaiting_reaction (
+    repo TEXT NOT NULL, number INTEGER NOT NULL, comment_id INTEGER NOT NULL,
+    PRIMARY KEY (repo, number, comment_id)
+);
+CREATE TABLE IF NOT EXISTS rescans (
+    repo TEXT NOT NULL, number INTEGER NOT NULL, at REAL NOT NULL, PRIMARY KEY (repo, number)
+);
+CREATE TABLE IF NOT EXISTS reviewed (
+    repo TEXT NOT NULL, number INTEGER NOT NULL, fingerprint TEXT NOT NULL,
+    PRIMARY KEY (repo, number, fingerprint)
+);
+"""
+
+
+class SQLiteStateStore(StateStore):
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._connect() as db:
+            db.executescript(_SCHEMA)
+            db.execute("DELETE FROM pull_heads WHERE seen_at < ?", (time.time() - HEAD_RETENTION_SECONDS,))
+
+    def _connect(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=10.0)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db = db
+        return db
+
+    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        def call() -> T:
+            db = self._connect()
+            with db:
+                return work(db)
+
+        return await asyncio.to_thread(call)
+
+    async def remember_head(self, head: PullHead) -> None:
+        await self._run(
+            lambda db: db.execute(
+                "INSERT OR REPLACE INTO pull_heads VALUES (?, ?, ?, ?, ?, ?)",
+                (head.repo, head.head_sha, head.number, head.base_sha, head.installation_id, time.time()),
+            )
+        )
+
+    async def pull_for_head(self, repo: str, head_sha: str) -> PullHead | None:
+        row = await self._run(
+            lambda db: db.execute(
+                "SELECT number, base_sha, installation_id FROM pull_heads WHERE repo = ? AND head_sha = ? ORDER BY seen_at DESC LIMIT 1",
+                (repo, head_sha),
+            ).fetchone()
+        )
+        return PullHead(repo, head_sha, int(row[0]), str(row[1]), int(row[2])) if row else None
+
+    async def accept(self, triage: Triage) -> None:
+        await self._run(
+            lambda db: db.execute(
+                "INSERT OR REPLACE INTO triage VALUES (?, ?, ?, ?, ?)",
+                (triage.repo, triage.fingerprint, triage.who, triage.why, triage.at),
+            )
+        )
+
+    async def accepted(self, repo: str) -> dict[str, Triage]:
+        rows = await self._run(lambda db: db.execute("SELECT fingerprint, who, why, at FROM triage WHERE repo = ?", (repo,)).fetchall())
+        return {str(r[0]): Triage(repo, str(r[0]), str(r[1]), str(r[2]), float(r[3])) for r in rows}
+
+    async def await_reaction(self, repo: str, number: int, comment_id: int) -> None:
+        await self._run(lambda db: db.execute("INSERT OR IGNORE INTO awaiting_reaction VALUES (?, ?, ?)", (repo, number, comment_id)))
+
+    async def take_reactions(self, repo: str, number: int) -> list[int]:
+        def take(db: sqlite3.Connection) -> list[int]:
+            rows = db.execute("SELECT comment_id FROM awaiting_reaction WHERE repo = ? AND number = ? ORDER BY comment_id", (repo, number)).fetchall()
+            db.execute("DELETE FROM awaiting_reaction WHERE repo = ? AND number = ?", (repo, number))
+            return [int(r[0]) for r in rows]
+
+        return await self._run(take)
+
+    async def claim_rescan(self, repo: str, number: int, *, window_seconds: float, now: float) -> bool:
+        def claim(db: sqlite3.Connection) -> bool:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute("SELECT at FROM rescans WHERE repo = ? AND number = ?", (repo, number)).fetchone()
+            if row is not None and now - float(row[0]) < window_seconds:
+                return False
+            db.execute("INSERT OR REPLACE INTO rescans VALUES (?, ?, ?)", (repo, number, now))
+            return True
+
+        return await self._run(claim)
+
+    async def reviewed(self, repo: str, number: int) -> set[str]:
+        rows = await self._run(lambda db: db.execute("SELECT fingerprint FROM reviewed WHERE repo = ? AND number = ?", (repo, number)).fetchall())
+        return {str(r[0]) for r in rows}
+
+    async def mark_reviewed(self, repo: str, number: int, fingerprints: Iterable[str]) -> None:
+        items = [(repo, number, f) for f in fingerprints]
+        await self._run(lambda db: db.executemany("INSERT OR IGNORE INTO reviewed VALUES (?, ?, ?)", items))
+
+    async def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
