@@ -149,6 +149,10 @@ class Worker:
         repo, number, head_sha = str(p["repo"]), int(p["number"]), str(p["head_sha"])
         installation_id = int(p["installation_id"])
         client = self.github.installation(installation_id)
+        if p.get("reason") == "rescan":
+            # Commands from now on are not covered by this scan (it may read the triage and take
+            # the waiting reactions before they are recorded): they must claim another one.
+            await self.state.rescan_started(repo, number)
         async with client.session():
             await self.state.remember_head(PullHead(repo, head_sha, number, str(p["base_sha"]), installation_id))
             publisher = CheckRunPublisher(client, repo)
@@ -238,6 +242,10 @@ class Worker:
         """The PR conversation after a scan: the summary comment, review comments, and the
         "rocket" on the commands that asked for it."""
         async with self._pr_lock(repo, number):
+            if _head_of(await conversation.pull(client, repo, number)) != head_sha:
+                # Pushed to since this scan's last check: the newer head's scan reports (and
+                # brings the rockets); writing now could overwrite what it already wrote.
+                return
             if config.comment:
                 comments = SummaryCommentPublisher(client, repo)
                 previous = await comments.previous(number)

@@ -87,6 +87,25 @@ def _stats(bot: BotServer) -> dict:
     return httpx.get(bot.url + "/readyz").json()["queue"]
 
 
+def expects_job(event: str, action: str | None, payload: dict) -> bool:
+    """What PR Warden acts on: PR pushes, GitHub's re-run buttons and our Rescan action, and
+    `/prwarden` commands by people on pull requests."""
+    if event == "pull_request":
+        return action in HANDLED_PR_ACTIONS
+    if event == "check_run":
+        return action in ("rerequested", "requested_action")
+    if event == "check_suite":
+        return action == "rerequested"
+    if event == "issue_comment" and action == "created":
+        comment = payload["comment"]
+        return (
+            "pull_request" in payload["issue"]
+            and comment["user"]["type"] != "Bot"
+            and str(comment.get("body") or "").lstrip().lower().startswith("/prwarden")
+        )
+    return False
+
+
 def test_every_published_example_gets_a_deliberate_answer(bot: BotServer) -> None:
     """GitHub's own examples (@octokit/webhooks-examples): 2xx or a deliberate 4xx, never 5xx.
 
@@ -103,7 +122,7 @@ def test_every_published_example_gets_a_deliberate_answer(bot: BotServer) -> Non
         adjusted = {**payload, "installation": {"id": 31337, "node_id": "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMzEzMzc="}}
         adjusted["repository"] = {**payload["repository"], "full_name": "octo-org/app"}
         answer = post(bot, json.dumps(adjusted).encode(), event=event, delivery=f"example-{index}")
-        if event == "pull_request" and action in HANDLED_PR_ACTIONS:
+        if expects_job(event, action, adjusted):
             assert answer.status_code == 202, (event, action, answer.text)
             assert answer.json()["status"] in ("accepted", "coalesced")
         else:

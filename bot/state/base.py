@@ -65,6 +65,11 @@ class StateStore(ABC):
         `/prwarden rescan` comments in a few seconds make one scan."""
 
     @abstractmethod
+    async def rescan_started(self, repo: str, number: int) -> None:
+        """The claimed rescan of this PR began scanning: it can no longer cover (nor bring the
+        rocket to) commands that come after this, so the next one claims a scan of its own."""
+
+    @abstractmethod
     async def reviewed(self, repo: str, number: int) -> set[str]:
         """Fingerprints already posted as review comments on this PR."""
 

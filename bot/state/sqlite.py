@@ -122,6 +122,9 @@ class SQLiteStateStore(StateStore):
 
         return await self._run(claim)
 
+    async def rescan_started(self, repo: str, number: int) -> None:
+        await self._run(lambda db: db.execute("DELETE FROM rescans WHERE repo = ? AND number = ?", (repo, number)))
+
     async def reviewed(self, repo: str, number: int) -> set[str]:
         rows = await self._run(lambda db: db.execute("SELECT fingerprint FROM reviewed WHERE repo = ? AND number = ?", (repo, number)).fetchall())
         return {str(r[0]) for r in rows}
