@@ -10,7 +10,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,11 +24,12 @@ from bot.drift.stage import DriftStage
 from bot.github import conversation
 from bot.github.client import BodyTooLarge, GitHubApp, InstallationClient
 from bot.github.errors import GitHubError, InstallationSuspended, RetryLater
-from bot.model import Finding, Kind, ScanResult, Severity
+from bot.model import ChangedFile, Finding, Kind, ScanResult, Severity
 from bot.queue import Job, JobNotFound, JobQueue
 from bot.repo_config import CONFIG_PATH, MAX_CONFIG_BYTES, RepoConfig, apply_repo_config, parse_repo_config
 from bot.report.checkrun import RESCAN_ACTION, CheckOutput, CheckRunPublisher, failure_output, render, superseded_output
 from bot.report.comment import SummaryCommentPublisher, render_comment
+from bot.report.review import ReviewPublisher, plan_review
 from bot.state import PullHead, SQLiteStateStore, StateStore, Triage
 from bot.web.events import COMMAND, RERUN, SCAN, scan_job
 from bot.scan import ScanLimits, default_analyzers, default_stages, run_scan
@@ -164,6 +165,7 @@ class Worker:
             config = RepoConfig()
             result: ScanResult | None = None
             accepted: list[tuple[Finding, str, str]] = []
+            changed: dict[str, ChangedFile] = {}
             try:
                 config, problems = await self._repo_config(client, repo, str((pr.get("base") or {}).get("ref") or p["base_sha"]))
                 kinds = frozenset(Kind(k) for k in p.get("kinds") or ())
@@ -172,6 +174,7 @@ class Worker:
                 stages = [s for s in self._stages_for(config) if config.kind_enabled(s.kind) and (not kinds or s.kind in kinds)]
                 result = apply_repo_config(await run_scan(source, analyzers, self.limits, pool=self.pool if analyzers == self.analyzers else None, stages=stages), config)
                 result, accepted = _split_accepted(result, await self.state.accepted(repo))
+                changed = {f.path: f for f in (await source.changes()).files}
                 output = render(result, fail_on=config.fail_on, config_problems=problems)
             except InstallationSuspended:
                 raise
@@ -188,7 +191,7 @@ class Worker:
                 return
             await publisher.complete(run_id, output, already_sent=already_sent)
             if result is not None:
-                await self._converse(client, repo, number, head_sha, result, accepted, config, source_changes=None)
+                await self._converse(client, repo, number, head_sha, result, accepted, config, changed)
 
     async def _superseded(self, job: Job, client: InstallationClient, publisher: CheckRunPublisher, pr: dict[str, Any]) -> bool:
         p = job.payload
@@ -237,7 +240,7 @@ class Worker:
         result: ScanResult,
         accepted: list[tuple[Finding, str, str]],
         config: RepoConfig,
-        source_changes: Any,
+        changed: Mapping[str, ChangedFile],
     ) -> None:
         """The PR conversation after a scan: the summary comment, review comments, and the
         "rocket" on the commands that asked for it."""
@@ -251,8 +254,22 @@ class Worker:
                 previous = await comments.previous(number)
                 rendered = render_comment(result, repo=repo, head_sha=head_sha, previous=previous, fail_on=config.fail_on or Severity.CRITICAL, accepted=accepted)
                 await comments.publish(number, rendered.body)
+            if config.review_comments:
+                await self._review(client, repo, number, head_sha, result, changed)
             for comment_id in await self.state.take_reactions(repo, number):
                 await conversation.react(client, repo, comment_id, "rocket")
+
+    async def _review(
+        self, client: InstallationClient, repo: str, number: int, head_sha: str, result: ScanResult, changed: Mapping[str, ChangedFile]
+    ) -> None:
+        """One review with a comment per new finding on a line of the diff (`review_comments:
+        true`); findings commented on by an earlier scan are not commented again."""
+        plan = plan_review(result.findings, changed, await self.state.reviewed(repo, number))
+        if not plan.comments:
+            return
+        summary = f"PR Warden: {len(plan.comments)} finding{'s' if len(plan.comments) != 1 else ''} on lines this pull request changes."
+        if await ReviewPublisher(client, repo).post(number, head_sha, plan, summary=summary):
+            await self.state.mark_reviewed(repo, number, plan.fingerprints)
 
     def _pr_lock(self, repo: str, number: int) -> asyncio.Lock:
         return self._locks.setdefault((repo, number), asyncio.Lock())

@@ -473,3 +473,31 @@ def test_ignore_by_a_writer_accepts_the_finding(fake: FakeGitHub, tmp_path: Path
     assert re.search(r"accepted by @\W?writer: the input is a constant here", accepted)
     assert replies(fake, repo, pr) == [REFUSED]
     assert reactions(fake, command) == ["eyes", "rocket"]
+
+
+def test_review_comments_when_the_config_asks_once_per_finding(fake: FakeGitHub, tmp_path: Path) -> None:
+    config = "review_comments: true\n"
+    repo, pr = pull_with(fake, {"src/app.js": BASE_JS, ".github/prwarden.yml": config}, {"src/app.js": ONE_EVAL})
+    with BotServer(settings_for(fake, tmp_path / "data")) as bot:
+        opened(fake, bot, repo, pr)
+        wait_for(lambda: done_runs(fake) and fake.reviews(repo, pr.number))
+        settle(fake)
+        [review] = fake.reviews(repo, pr.number)
+        [comment] = fake.review_comments(repo, pr.number)
+        assert (comment.path, comment.line) == ("src/app.js", 3)
+        assert "eval() called with dynamic expression" in comment.body
+        # Re-run: the same finding is not commented again.
+        [run] = done_runs(fake)
+        deliver(fake, bot, "check_run", fake.check_run_payload(repo, run, action="rerequested", installation_id=INSTALLATION))
+        wait_for(lambda: len(done_runs(fake)) == 2)
+        settle(fake)
+    assert len(fake.reviews(repo, pr.number)) == 1 and len(fake.review_comments(repo, pr.number)) == 1
+
+
+def test_no_review_comments_by_default(fake: FakeGitHub, tmp_path: Path) -> None:
+    repo, pr = pull_with(fake, {"src/app.js": BASE_JS}, {"src/app.js": ONE_EVAL})
+    with BotServer(settings_for(fake, tmp_path / "data")) as bot:
+        opened(fake, bot, repo, pr)
+        wait_for(lambda: done_runs(fake))
+        settle(fake)
+    assert fake.reviews(repo, pr.number) == []
