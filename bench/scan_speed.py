@@ -19,7 +19,8 @@ creates on first use; it is never a dependency of PR Warden. Measured, in one ru
   warm-up scan, median of --warm-runs) against Semgrep's wall time;
 - large PR: `prwarden scan ... --format json --output /dev/null` whole-process wall time and peak
   RSS against Semgrep's wall time, and against the floor (bench/floor_parse.py: read the changed
-  files at head and parse them with tree-sitter, nothing else).
+  files at head and parse them with tree-sitter, nothing else). Both run with byte-compiled
+  modules (PYTHONPYCACHEPREFIX in the run's folder, written by their untimed first runs).
 
     .venv/bin/python -m bench.scan_speed [--warm-runs 20] [--large-runs 3] [--keep DIR] [--profile FILE]
 """
@@ -874,7 +875,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="prwarden-scan-speed-") as tmp:
         rules_dir = Path(tmp) / "rules"
         rule_ids, skipped = snapshot_rules(rules_dir, only_loadable=args.only_loadable_rules)
-        bot_env = {**os.environ, "PRWARDEN_RULES_DIR": str(rules_dir)}
+        # Byte-compiled modules, as an installed package has them (pip compiles on install; Semgrep's
+        # venv has them): the untimed first runs write them here. Without this, an environment that
+        # sets PYTHONDONTWRITEBYTECODE recompiles every prwarden module on each run (~0.06 s).
+        # prwarden and the floor run with the same environment.
+        run_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        run_env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
+        bot_env = {**run_env, "PRWARDEN_RULES_DIR": str(rules_dir)}
         repo = Path(args.keep) if args.keep else Path(tmp) / "acme-shop"
         if repo.exists():
             shutil.rmtree(repo)
@@ -909,11 +916,11 @@ def main() -> int:
         counted = Path(tmp) / "large-findings.json"
         first = timed(prwarden_command(repo, base, large.head, str(counted)), env=bot_env)
         floor_cmd = [python, str(ROOT / "bench" / "floor_parse.py"), str(repo), base, large.head]
-        floor_first = timed(floor_cmd)
+        floor_first = timed(floor_cmd, env=run_env)
         bot_runs, floor_runs = [], []
         for _ in range(args.large_runs):
             bot_runs.append(timed(prwarden_command(repo, base, large.head, "/dev/null"), env=bot_env))
-            floor_runs.append(timed(floor_cmd))
+            floor_runs.append(timed(floor_cmd, env=run_env))
         bot_s = statistics.median(r.seconds for r in bot_runs)
         floor_s = statistics.median(r.seconds for r in floor_runs)
         results["large"] = {

@@ -20,7 +20,8 @@ from bot import __version__
 from bot.model import ScanResult, Severity
 
 if TYPE_CHECKING:
-    from bot.analysis import Analyzer
+    from bot.analysis import Analyzer, Stage
+    from bot.analysis_pool import ForkedAnalysisPool
     from bot.sources.local_git import LocalGitSource
 
 EXIT_FINDINGS = 1
@@ -96,10 +97,6 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _scan(args: argparse.Namespace) -> int:
-    from bot.report.jsonout import to_json
-    from bot.report.sarif import to_sarif
-    from bot.report.text import to_text
-    from bot.scan import default_analyzers
     from bot.sources.local_git import GitError, LocalGitSource
 
     try:
@@ -111,9 +108,23 @@ def _scan(args: argparse.Namespace) -> int:
         return _fail(f"--repo {repo}: not a git repository")
     try:
         source = LocalGitSource(repo, args.base, args.head)
+        large = _start_large_scan(source)  # git works in the background from here
     except GitError as exc:
         return _fail(str(exc))
-    result = asyncio.run(_run_local_scan(source, default_analyzers()))
+    from bot.report.jsonout import to_json
+    from bot.report.sarif import to_sarif
+    from bot.report.text import to_text
+    from bot.scan import default_analyzers
+
+    analyzers = default_analyzers()
+    pool = _fork_pool(analyzers) if large else None
+    try:
+        if large:
+            _hand_over(source, analyzers, pool)
+        result = asyncio.run(_run_local_scan(source, analyzers, pool))
+    finally:
+        if pool is not None:
+            pool.close()
     if args.format == "sarif":
         text = json.dumps(to_sarif(result, tool_version=__version__), indent=2, ensure_ascii=False)
     elif args.format == "json":
@@ -128,31 +139,83 @@ def _scan(args: argparse.Namespace) -> int:
 
 
 POOL_FROM_FILES = 300
-"""From this many changed files, `prwarden scan` analyses on two processes (their start-up
-costs ~0.3 s, which smaller changes do not win back; bench/README.md, scan speed)."""
+"""From this many changed files, `prwarden scan` analyses on two processes (bench/README.md,
+scan speed); smaller changes take longer to hand over than to analyse here."""
 
 
-async def _run_local_scan(source: LocalGitSource, analyzers: Sequence[Analyzer]) -> ScanResult:
-    """Large local changes are analysed on two processes; small ones in this one."""
-    from bot.analysis_pool import AnalysisPool
-    from bot.scan import run_scan
-
-    changes = await source.changes()  # cached by the source; run_scan reuses it
-    if len(changes.files) < POOL_FROM_FILES or (os.cpu_count() or 1) < 2:
-        return await run_scan(source, analyzers)
+def _start_large_scan(source: LocalGitSource) -> bool:
+    """For a large change (sized by `git diff --raw`, ~10 ms), start git computing the diff and
+    reading the head files of the languages the rules read, in the background: it runs on
+    another core while this process loads the rules. True when the change is large."""
+    if (os.cpu_count() or 1) < 2:
+        return False
+    listed = source.listing()
+    if len(listed) < POOL_FROM_FILES:
+        return False
     from bot.owasp.languages import language_for_path
 
-    expected: dict[str, int] = {}
-    for changed in changes.files:
-        language = language_for_path(changed.path)
-        if language is not None:
-            expected[language] = expected.get(language, 0) + len(changed.changed_lines)
-    # The processes start, and compile these languages' queries, while the files are read.
-    pool = AnalysisPool(processes=2, expected=expected)
-    try:
-        return await run_scan(source, analyzers, pool=pool)
-    finally:
-        pool.close()
+    # Reading first: the analysis processes wait for the files; the diff is needed later.
+    source.start_reading([e for e in listed if language_for_path(e.path)])
+    source.start_changes()
+    return True
+
+
+def _fork_pool(analyzers: Sequence[Analyzer]) -> ForkedAnalysisPool | None:
+    """Two analysis processes, forked now: after the analyzers are loaded (they inherit them)
+    and before any thread or event loop exists."""
+    import threading
+
+    if threading.active_count() > 1:
+        return None  # forking next to other threads is unsafe; analyse in this process
+    from bot.analysis_pool import ForkedAnalysisPool
+
+    return ForkedAnalysisPool(analyzers, processes=2)
+
+
+def _hand_over(source: LocalGitSource, analyzers: Sequence[Analyzer], pool: ForkedAnalysisPool | None) -> None:
+    """Collect the head files `_start_large_scan` had git read and, with a pool, start its
+    processes on them right away: before the event loop, the diff with line numbers and
+    anything else, since the analysis is what takes longest."""
+    from bot.scan import ScanLimits, is_binary
+
+    # With the cap the pipeline reads with; `read` then hands them out.
+    read = source.finish_reading(cap=ScanLimits().max_file_bytes)
+    if pool is None:
+        return
+    per_file = [a for a in analyzers if hasattr(a, "scan_files")]
+    # The text exactly as the pipeline decodes it: a result is only reused for equal text.
+    pool.speculate(
+        [
+            (path, data.decode("utf-8", errors="replace"))
+            for path, data in read.items()
+            if any(a.wants(path) for a in per_file) and not is_binary(data)
+        ]
+    )
+
+
+async def _run_local_scan(
+    source: LocalGitSource, analyzers: Sequence[Analyzer], pool: ForkedAnalysisPool | None = None
+) -> ScanResult:
+    """Scan a local change; with `pool`, large: its processes analyse the files, most of them
+    already started by `_hand_over`."""
+    from bot.scan import run_scan
+
+    stages = _local_stages(source)
+    return await run_scan(source, analyzers, pool=pool, stages=stages)  # type: ignore[arg-type]
+
+
+def _local_stages(source: LocalGitSource) -> list[Stage]:
+    """Drift, only when the change touches a manifest or lockfile (the registry clients are not
+    even imported otherwise). Its cache lives in $PRWARDEN_DATA_DIR, else the user's cache."""
+    from bot.drift.lockfiles import is_lockfile
+    from bot.drift.manifests import is_manifest
+
+    if not any(is_manifest(e.path) or is_lockfile(e.path) for e in source.listing()):
+        return []
+    from bot.scan import default_stages
+
+    data_dir = os.environ.get("PRWARDEN_DATA_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "prwarden")
+    return default_stages(os.environ, data_dir)
 
 
 def _rules_list(args: argparse.Namespace) -> int:

@@ -4,9 +4,13 @@ Findings cover whole files; the pipeline keeps those whose lines the change touc
 spans the statement around the match, not just the match, so editing any line of a multi-line
 call keeps it, and its fingerprint is that statement's text, so it survives moving lines.
 
-All rules of one language run as ONE combined query (compiled once per analyzer and reused for
-every file), so a file's tree is walked once however many rules there are; each match is handed
-back to its rule by the query pattern it matched.
+All rules of one language run as ONE combined query, so a file's tree is walked once however
+many rules there are; each match is handed back to its rule by the query pattern it matched.
+
+The pre-filter (docs/rules.md) decides which patterns go into that query: a pattern is only
+compiled and run when the files being scanned contain the literal words it needs (rules.py reads
+them off each pattern's predicates), and a file that needs no pattern at all is not parsed. The
+compiled queries are kept per set of patterns and reused for any later batch they cover.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from __future__ import annotations
 import bisect
 import itertools
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -27,7 +33,7 @@ from bot.model import FileStatus, Finding, Kind, Notice, NoticeKind, ScannedFile
 from bot.owasp import suppressions
 from bot.owasp.conditions import CONDITIONS, FileCache, MatchContext
 from bot.owasp.languages import LANGUAGES, ParseTimeout, grammar, language_for_path, parse
-from bot.owasp.rules import MATCH_CAPTURE, Rule, pattern_captures, load_rules
+from bot.owasp.rules import MATCH_CAPTURE, Pattern, Rule, load_rules, pattern_captures
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """Bigger files are bundles or generated code far more often than hand-written source, and
@@ -125,6 +131,65 @@ class _Plan:
 
 
 @dataclass(frozen=True)
+class _Unit:
+    """One pattern of one rule, as it goes into a language's combined query."""
+
+    rule: Rule
+    pattern: Pattern
+
+
+PLANS_KEPT = 6
+"""Compiled queries kept per language (each for one set of patterns), least recently used out."""
+
+PLANS_PER_SET = 3
+"""A set of patterns is run as at most this many queries (each walks the tree once) before the
+next addition compiles them all as one."""
+
+
+class _Gate:
+    """Which of a language's patterns a text can match, by the words they need (rules.Pattern).
+
+    Case-insensitive words are only checked on ASCII text: there lowering both sides is exactly
+    what a `(?i)` regex does; other text is taken to have them."""
+
+    def __init__(self, units: Sequence[_Unit]) -> None:
+        always: list[int] = []
+        by_needs: dict[tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]], list[int]] = {}
+        for index, unit in enumerate(units):
+            needs = (unit.pattern.needs, unit.pattern.needs_folded)
+            if needs == ((), ()):
+                always.append(index)
+            else:
+                by_needs.setdefault(needs, []).append(index)
+        self.always = tuple(always)
+        self.checks = tuple((plain, folded, tuple(indices)) for (plain, folded), indices in by_needs.items())
+
+    def needed(self, text: str) -> frozenset[int]:
+        found = list(self.always)
+        seen: dict[str, bool] = {}  # word -> in text; most words are absent, each a full scan
+        known = seen.get
+        lowered: str | None = None
+        for plain, folded, indices in self.checks:
+            for group in plain:
+                for word in group:
+                    hit = known(word)
+                    if hit is None:
+                        hit = seen[word] = word in text
+                    if hit:
+                        break
+                else:
+                    break  # no word of this group: the pattern cannot match
+            else:
+                if folded:
+                    if lowered is None:
+                        lowered = text.lower() if text.isascii() else ""
+                    if lowered and not all(any(word in lowered for word in group) for group in folded):
+                        continue
+                found.extend(indices)
+        return frozenset(found)
+
+
+@dataclass(frozen=True)
 class _Hit:
     rule: Rule
     span: Node
@@ -167,8 +232,12 @@ class OwaspAnalyzer(Analyzer):
         self.combine = combine
         self._languages = frozenset(lang for rule in self.rules for lang in rule.languages)
         self._rule_ids = frozenset(rule.id for rule in self.rules)
-        self._plans: dict[str, tuple[_Plan, ...]] = {}
+        self._units: dict[str, tuple[_Unit, ...]] = {}
+        self._gates: dict[str, _Gate] = {}
+        self._plans: dict[str, OrderedDict[frozenset[int], tuple[_Plan, ...]]] = {}
         self._plans_lock = threading.Lock()
+        self.compile_seconds = 0.0
+        """Time spent compiling queries so far (the analysis pool weighs languages with it)."""
 
     def wants(self, path: str) -> bool:
         return language_for_path(path) in self._languages
@@ -177,24 +246,42 @@ class OwaspAnalyzer(Analyzer):
         findings: list[Finding] = []
         suppressed: list[Finding] = []
         notices: list[Notice] = []
-        for file in files:
-            if file.changed.status is FileStatus.REMOVED or not self.wants(file.path):
-                continue
-            scanned = self.scan_file(file.path, file.text)
+        mine = [(f.path, f.text) for f in files if f.changed.status is not FileStatus.REMOVED and self.wants(f.path)]
+        for scanned in self.scan_files(mine):
             findings.extend(scanned.findings)
             suppressed.extend(scanned.suppressed)
             notices.extend(scanned.notices)
         return AnalyzerOutput(findings=tuple(findings), suppressed=tuple(suppressed), notices=tuple(notices))
 
+    def scan_files(self, files: Sequence[tuple[str, str]]) -> list[FileScan]:
+        """Each (path, text)'s `scan_file` result, in order. The patterns these files need are
+        compiled together, once per language, before the first file is scanned."""
+        needs = [self.needed(path, text) for path, text in files]
+        union: dict[str, set[int]] = {}
+        for (path, _), need in zip(files, needs):
+            if need:
+                union.setdefault(language_for_path(path) or "", set()).update(need)
+        for language, indices in union.items():
+            self.plans(language, frozenset(indices))
+        return [self._scan(path, text, apply_suppressions=True, need=need) for (path, text), need in zip(files, needs)]
+
     def scan_text(self, path: str, text: str) -> tuple[list[Finding], list[Notice]]:
         """All findings in one file's text, on every line, suppression comments ignored (what
-        `prwarden rules test` checks); the caller filters by change."""
-        scanned = self._scan(path, text, apply_suppressions=False)
+        `prwarden rules test` checks); the caller filters by change. The file is parsed even
+        when the pre-filter rules out every pattern, so syntax errors are still reported."""
+        scanned = self._scan(path, text, apply_suppressions=False, need=None, always_parse=True)
         return scanned.findings, scanned.notices
 
     def scan_file(self, path: str, text: str) -> FileScan:
         """One file's findings on every line, with `prwarden-ignore` comments applied."""
-        return self._scan(path, text, apply_suppressions=True)
+        return self._scan(path, text, apply_suppressions=True, need=None)
+
+    def needed(self, path: str, text: str) -> frozenset[int]:
+        """The patterns (indices into this language's units) that `text` can match."""
+        language = language_for_path(path)
+        if language is None or language not in self._languages or len(text) > self.max_file_bytes:
+            return frozenset()
+        return self._gate(language).needed(text)
 
     def warm(self, languages: Iterable[str]) -> None:
         """Compile the combined queries of these languages now rather than at their first file."""
@@ -202,17 +289,74 @@ class OwaspAnalyzer(Analyzer):
             if language in LANGUAGES:
                 self.plans(language)
 
-    def plans(self, language: str) -> tuple[_Plan, ...]:
-        """The compiled queries for a language: one combined query, built on first use."""
-        with self._plans_lock:
-            plans = self._plans.get(language)
-            if plans is None:
-                rules = [rule for rule in self.rules if language in rule.languages]
-                plans = _build_plans(language, rules) if self.combine else tuple(_single_plan(r, language) for r in rules)
-                self._plans[language] = plans
-            return plans
+    def units(self, language: str) -> tuple[_Unit, ...]:
+        """The patterns of every rule for this language, in rule order."""
+        units = self._units.get(language)
+        if units is None:
+            units = tuple(_Unit(rule, pattern) for rule in self.rules if language in rule.languages for pattern in rule.patterns)
+            self._units[language] = units
+        return units
 
-    def _scan(self, path: str, text: str, *, apply_suppressions: bool) -> FileScan:
+    def _gate(self, language: str) -> _Gate:
+        gate = self._gates.get(language)
+        if gate is None:
+            gate = self._gates[language] = _Gate(self.units(language))
+        return gate
+
+    def plans(self, language: str, needed: frozenset[int] | None = None) -> tuple[_Plan, ...]:
+        """Compiled queries holding at least the `needed` patterns of a language (all of them
+        when None): the smallest kept set that covers them; else the last one used plus a query
+        of just the missing patterns (files scanned in batches mostly need what the previous
+        batch needed); else one compiled for them."""
+        with self._plans_lock:
+            started = time.perf_counter()
+            try:
+                return self._plans_for(language, needed)
+            finally:
+                self.compile_seconds += time.perf_counter() - started
+
+    def _plans_for(self, language: str, needed: frozenset[int] | None) -> tuple[_Plan, ...]:
+        units = self.units(language)
+        wanted = frozenset(range(len(units))) if needed is None else needed
+        kept = self._plans.setdefault(language, OrderedDict())
+        covering = [key for key in kept if wanted <= key]
+        if covering:
+            key = min(covering, key=len)
+            kept.move_to_end(key)
+            return kept[key]
+        if kept and self.combine and needed is not None:
+            last = next(reversed(kept))
+            if len(kept[last]) < PLANS_PER_SET:
+                missing = wanted - last
+                plans = kept[last] + _build_plans(language, [units[i] for i in sorted(missing)])
+                return self._keep(kept, last | missing, plans)
+            wanted |= last
+        chosen = [units[i] for i in sorted(wanted)]
+        if self.combine:
+            plans = _build_plans(language, chosen)
+        else:
+            plans = tuple(_single_plan(rule, language) for rule in dict.fromkeys(u.rule for u in chosen))
+        return self._keep(kept, wanted, plans)
+
+    @staticmethod
+    def _keep(
+        kept: OrderedDict[frozenset[int], tuple[_Plan, ...]], key: frozenset[int], plans: tuple[_Plan, ...]
+    ) -> tuple[_Plan, ...]:
+        kept[key] = plans
+        kept.move_to_end(key)
+        while len(kept) > PLANS_KEPT:
+            kept.popitem(last=False)
+        return plans
+
+    def _scan(
+        self,
+        path: str,
+        text: str,
+        *,
+        apply_suppressions: bool,
+        need: frozenset[int] | None,
+        always_parse: bool = False,
+    ) -> FileScan:
         language = language_for_path(path)
         if language is None or language not in self._languages:
             return FileScan()
@@ -224,12 +368,16 @@ class OwaspAnalyzer(Analyzer):
                 path=path,
             )
             return FileScan(notices=[notice])
+        if need is None:
+            need = self._gate(language).needed(text)
+        if not need and not always_parse:
+            return FileScan()  # no pattern can match: nothing to parse for
         try:
             tree = parse(language, data, self.parse_timeout)
         except ParseTimeout as exc:
             return FileScan(notices=[Notice(NoticeKind.NOT_SCANNED, f"OWASP rules skipped: {exc}", path=path)])
         source = _Source(path, language, data)
-        hits, exceeded = _run_plans(self.plans(language), tree, source)
+        hits, exceeded = _run_plans(self.plans(language, need) if need else (), tree, source)
         notices: list[Notice] = []
         if exceeded:
             notices.append(
@@ -283,31 +431,40 @@ class OwaspAnalyzer(Analyzer):
         return FileScan(findings=kept, suppressed=silenced, notices=notices)
 
 
-def _build_plans(language: str, rules: Sequence[Rule]) -> tuple[_Plan, ...]:
-    """One query holding every rule's patterns, in rule order.
+def _build_plans(language: str, units: Sequence[_Unit]) -> tuple[_Plan, ...]:
+    """One query holding the units' patterns, in order.
 
-    Each rule's query already compiled alone at load (with its own error messages), and a
-    query is a list of patterns, so joining the texts gives the same patterns in order: the
-    pattern index of a match says whose rule it is. Should the combined text not compile to
-    exactly those patterns, the rules run one query each instead of ever being misattributed.
+    A query is a list of patterns, so joining the pattern texts gives the same patterns in
+    order: the pattern index of a match says whose rule it is. Should the combined text not
+    compile to exactly those patterns, each rule concerned runs its own whole query instead of
+    ever being misattributed (its own query compiles with precise error messages).
     """
-    if not rules:
+    if not units:
         return ()
-    text = "\n".join(rule.query for rule in rules)
+    text = "\n".join(unit.pattern.text for unit in units)
+
+    def fallback() -> tuple[_Plan, ...]:
+        return tuple(_single_plan(rule, language) for rule in dict.fromkeys(unit.rule for unit in units))
+
     try:
         query = tree_sitter.Query(grammar(language), text)
     except tree_sitter.QueryError:
-        return tuple(_single_plan(rule, language) for rule in rules)
-    # Owner of each pattern: the rule whose text holds the pattern's first byte.
-    ends = list(itertools.accumulate(len((rule.query + "\n").encode("utf-8")) for rule in rules))
-    owners = tuple(rules[bisect.bisect_right(ends, query.start_byte_for_pattern(i))] for i in range(query.pattern_count))
+        return fallback()
+    # Owner of each pattern: the unit whose text holds the pattern's first byte.
+    ends = list(itertools.accumulate(len((unit.pattern.text + "\n").encode("utf-8")) for unit in units))
+    slots = [bisect.bisect_right(ends, query.start_byte_for_pattern(i)) for i in range(query.pattern_count)]
     names = [query.capture_name(i) for i in range(query.capture_count)]
     if MATCH_CAPTURE not in names or not all(
         pattern_captures(query, i, names.index(MATCH_CAPTURE)) for i in range(query.pattern_count)
     ):
         # A pattern without @match: compiling each rule alone names the file that has it.
-        return tuple(_single_plan(rule, language) for rule in rules)
-    return (_Plan(query, owners),)
+        return fallback()
+    counts = [0] * len(units)
+    for slot in slots:
+        counts[slot] += 1
+    if any(count != 1 for unit, count in zip(units, counts) if not unit.pattern.whole):
+        return fallback()  # the pre-filter read a pattern tree-sitter reads otherwise
+    return (_Plan(query, tuple(units[slot].rule for slot in slots)),)
 
 
 def _single_plan(rule: Rule, language: str) -> _Plan:
