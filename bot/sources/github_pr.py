@@ -35,8 +35,15 @@ class GitHubPullSource(Source):
         self.head_sha = head_sha
         self.base_sha = base_sha
         self._merge_base: str | None = None
+        self._changes: ChangeSet | None = None
 
     async def changes(self) -> ChangeSet:
+        """Listed once per source: the pipeline and the reporters (review anchors) share it."""
+        if self._changes is None:
+            self._changes = await self._list_changes()
+        return self._changes
+
+    async def _list_changes(self) -> ChangeSet:
         if self.changed_files is None:
             pull = await self.client.json("GET", f"/repos/{self.repo}/pulls/{self.number}")
             self.changed_files = int(pull.get("changed_files") or 0)
