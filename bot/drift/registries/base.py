@@ -16,6 +16,7 @@ Credentials live in request headers only: URLs (cache keys, log lines, messages)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import logging
 import random
@@ -166,7 +167,11 @@ class Registry(ABC):
 
     async def package(self, name: str) -> PackageInfo:
         """What the registry says about `name`; PackageNotFound or RegistryUnavailable otherwise."""
-        return await self._lookup(name, on_down=None)
+        try:
+            return await self._lookup(name, on_down=None)
+        finally:
+            with contextlib.suppress(Exception):  # a broken cache is a miss next time
+                await self.cache.flush()
 
     async def packages(self, names: Iterable[str]) -> dict[str, Answer]:
         """Every name's answer (a failure is a value). Lookups run concurrently under the bound;
@@ -189,6 +194,10 @@ class Registry(ABC):
         for name in unique:
             tasks[name] = asyncio.create_task(self._lookup(name, on_down=on_down))
         await asyncio.gather(*tasks.values(), return_exceptions=True)
+        try:
+            await self.cache.flush()
+        except Exception as exc:  # a broken cache is a miss next time, never a failed scan
+            log.warning("%s: cache flush failed (%s)", self.label, type(exc).__name__)
 
         answers: dict[str, Answer] = {}
         for name, task in tasks.items():
