@@ -293,7 +293,8 @@ def spec_for(language: str) -> TaintSpec:
 def _load_spec(family_name: str, directory: Path) -> TaintSpec:
     path = directory / f"{family_name}.yml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's loader where PyYAML was built with it: ~10x faster, on every start's critical path.
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError) as exc:
         raise TaintDataError(f"{path}: cannot read taint data: {exc}") from None
     if not isinstance(data, dict):
