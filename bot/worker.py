@@ -191,7 +191,10 @@ class Worker:
                 return
             await publisher.complete(run_id, output, already_sent=already_sent)
             if result is not None:
-                await self._converse(client, repo, number, head_sha, result, accepted, config, changed)
+                # A rescan of one kind (`/prwarden rescan drift`) reports on its own check run; the
+                # summary comment covers every kind, so it would call the others "fixed".
+                comment = config.comment and not p.get("kinds")
+                await self._converse(client, repo, number, head_sha, result, accepted, replace(config, comment=comment), changed)
 
     async def _superseded(self, job: Job, client: InstallationClient, publisher: CheckRunPublisher, pr: dict[str, Any]) -> bool:
         p = job.payload

@@ -501,3 +501,23 @@ def test_no_review_comments_by_default(fake: FakeGitHub, tmp_path: Path) -> None
         wait_for(lambda: done_runs(fake))
         settle(fake)
     assert fake.reviews(repo, pr.number) == []
+
+
+def test_a_rescan_of_one_kind_runs_only_that_kind_and_leaves_the_summary_alone(fake: FakeGitHub, tmp_path: Path) -> None:
+    repo, pr = pull_with(fake, {"src/app.js": BASE_JS}, {"src/app.js": ONE_EVAL})
+    repo.set_role("writer", "write")
+    with BotServer(settings_for(fake, tmp_path / "data")) as bot:
+        scanned_once(fake, bot, repo, pr)
+        summary_before = the_summary(fake, repo, pr)
+        assert summary_before is not None
+        body_before = summary_before.body
+        command = fake.add_issue_comment(repo, pr.number, "/prwarden rescan drift", user="writer")
+        comment_event(fake, bot, repo, command)
+        wait_for(lambda: "rocket" in reactions(fake, command))
+        settle(fake)
+    runs = sorted(done_runs(fake, pr.head_sha), key=lambda r: r.id)
+    assert len(runs) == 2
+    assert runs[0].conclusion == "failure" and runs[0].annotations
+    assert runs[1].conclusion == "success" and runs[1].annotations == []  # drift only: the eval is not looked at
+    after = the_summary(fake, repo, pr)
+    assert after is not None and after.body == body_before
