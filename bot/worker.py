@@ -172,7 +172,10 @@ class Worker:
                 source = GitHubPullSource(client, repo, number, head_sha, str(p["base_sha"]), changed_files=p.get("changed_files"))
                 analyzers = [a for a in self.analyzers if config.kind_enabled(a.kind) and (not kinds or a.kind in kinds)]
                 stages = [s for s in self._stages_for(config) if config.kind_enabled(s.kind) and (not kinds or s.kind in kinds)]
-                result = apply_repo_config(await run_scan(source, analyzers, self.limits, pool=self.pool if analyzers == self.analyzers else None, stages=stages), config)
+                # The pool's processes run the default analyzers: only a scan of all of them can use it.
+                pool = self.pool if analyzers == self.analyzers else None
+                scanned = await run_scan(source, analyzers, self.limits, pool=pool, stages=stages)
+                result = apply_repo_config(scanned, config)
                 result, accepted = _split_accepted(result, await self.state.accepted(repo))
                 changed = {f.path: f for f in (await source.changes()).files}
                 output = render(result, fail_on=config.fail_on, config_problems=problems)
