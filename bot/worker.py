@@ -193,11 +193,16 @@ class Worker:
                 await publisher.complete(run_id, superseded_output(newer), already_sent=already_sent)
                 return
             await publisher.complete(run_id, output, already_sent=already_sent)
-            if result is not None:
-                # A rescan of one kind (`/prwarden rescan drift`) reports on its own check run; the
-                # summary comment covers every kind, so it would call the others "fixed".
-                comment = config.comment and not p.get("kinds")
-                await self._converse(client, repo, number, head_sha, result, accepted, replace(config, comment=comment), changed)
+            if result is None:
+                # The scan failed for good (its run says why): the commands that asked for it
+                # get "confused" instead of waiting for a rocket that would never come.
+                for comment_id in await self.state.take_reactions(repo, number):
+                    await conversation.react(client, repo, comment_id, "confused")
+                return
+            # A rescan of one kind (`/prwarden rescan drift`) reports on its own check run; the
+            # summary comment covers every kind, so it would call the others "fixed".
+            comment = config.comment and not p.get("kinds")
+            await self._converse(client, repo, number, head_sha, result, accepted, replace(config, comment=comment), changed)
 
     async def _superseded(self, job: Job, client: InstallationClient, publisher: CheckRunPublisher, pr: dict[str, Any]) -> bool:
         p = job.payload

@@ -521,3 +521,18 @@ def test_a_rescan_of_one_kind_runs_only_that_kind_and_leaves_the_summary_alone(f
     assert runs[1].conclusion == "success" and runs[1].annotations == []  # drift only: the eval is not looked at
     after = the_summary(fake, repo, pr)
     assert after is not None and after.body == body_before
+
+
+def test_a_rescan_that_fails_for_good_says_so_with_a_reaction(fake: FakeGitHub, tmp_path: Path) -> None:
+    repo, pr = pull_with(fake, {"src/app.js": BASE_JS}, {"src/app.js": ONE_EVAL})
+    repo.set_role("writer", "write")
+    with BotServer(settings_for(fake, tmp_path / "data")) as bot:
+        scanned_once(fake, bot, repo, pr)
+        fake.inject("GET", r"/pulls/\d+/files", Fault.status(404, json={"message": "Not Found"}))
+        command = fake.add_issue_comment(repo, pr.number, "/prwarden rescan", user="writer")
+        comment_event(fake, bot, repo, command)
+        wait_for(lambda: "confused" in reactions(fake, command))
+        settle(fake)
+    assert reactions(fake, command) == ["eyes", "confused"]
+    failed = max(done_runs(fake, pr.head_sha), key=lambda r: r.id)
+    assert failed.conclusion == "failure" and "404" in (failed.summary or "")
