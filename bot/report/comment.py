@@ -169,6 +169,12 @@ def _md(text: str, limit: int = MAX_TEXT_CHARS, *, keep_end: bool = False) -> st
     return _AUTOLINKS.sub(lambda m: m.group() + _ZWJ, escaped)
 
 
+def inert_markdown(text: object, limit: int) -> str:
+    """Repository text as one line of inert markdown (no mentions, HTML, links, tables): what
+    other reporters (review comments) use for the same guarantee."""
+    return _md(str(text), limit)
+
+
 def _code(text: str, limit: int = MAX_SNIPPET_CHARS, *, in_table: bool = False) -> str:
     """Repository text as an inline code span, fenced by more backticks than any run inside.
 
@@ -354,9 +360,13 @@ def _state_line(payload: str) -> str:
 # --- layout ----------------------------------------------------------------------------------
 
 
-def _size(text: str) -> int:
-    """Length in UTF-16 code units: never less than the character count, whichever GitHub uses."""
-    return len(text.encode("utf-16-le")) // 2
+def utf16_size(text: str) -> int:
+    """Length in UTF-16 code units: never less than the character count, whichever GitHub uses
+    (lone surrogates counted, never an error)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+_size = utf16_size
 
 
 def _plural(count: int, word: str) -> str:

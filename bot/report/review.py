@@ -25,7 +25,8 @@ from typing import Any
 from bot.github.client import InstallationClient
 from bot.github.errors import GitHubError
 from bot.model import ChangedFile, Finding, Kind
-from bot.report.comment import COMMENT_BUDGET, KIND_HEADINGS, short_id
+from bot.report.comment import COMMENT_BUDGET, KIND_HEADINGS, inert_markdown, short_id
+from bot.report.comment import utf16_size as _size
 from bot.report.jsonout import finding_sort_key
 
 __all__ = [
@@ -75,57 +76,6 @@ _MARKER_RE = re.compile(r"<!-- prwarden:finding ([0-9a-f]{16}) -->")
 _TRUNCATED = "\n\n… (truncated)"
 
 
-# --- escaping --------------------------------------------------------------------------------
-# The same rules as bot/report/comment.py's private `_md`, which this module cannot import as a
-# public name: repository text becomes one inert markdown line.
-
-_ZWJ = "\u200d"
-_UNSAFE = re.compile(
-    r"[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb\ud800-\udfff]"
-)
-"""Controls, invisible and bidirectional characters and lone surrogates: shown as visible escapes
-so nothing hides in a message (Trojan Source) and our zero-width joiners stay recognisable."""
-_MD_ESCAPES = str.maketrans(
-    {
-        "\\": "\\\\",
-        "&": "&amp;",
-        "<": "&lt;",
-        ">": "&gt;",
-        "`": "\\`",
-        "*": "\\*",
-        "_": "\\_",
-        "[": "\\[",
-        "]": "\\]",
-        "|": "\\|",
-        "~": "\\~",
-        "$": "\\$",
-    }
-)
-"""HTML (and with it `<!--`), emphasis, code, links, images, tables, strikethrough, math."""
-_AUTOLINKS = re.compile(r"@|#(?=[0-9])|(?<![A-Za-z0-9])GH(?=-[0-9])|:(?=//)|(?<![A-Za-z0-9])www(?=\.)", re.IGNORECASE)
-"""Mentions, issue references and bare links: a zero-width joiner after the trigger breaks them."""
-
-
-def _visible(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def _md(text: object, limit: int) -> str:
-    """Repository text as one inert markdown line: whitespace collapsed (no headings, lists,
-    quotes or fences can start), cut to `limit` first so no cut lands inside an escape."""
-    line = " ".join(str(text).split())
-    if len(line) > limit:
-        line = line[: limit - 1] + "…"
-    escaped = _UNSAFE.sub(_visible, line).translate(_MD_ESCAPES)
-    return _AUTOLINKS.sub(lambda m: m.group() + _ZWJ, escaped)
-
-
-def _size(text: str) -> int:
-    """Length in UTF-16 code units, never fewer than characters (how GitHub may count)."""
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
 def _fit(text: str, budget: int = REVIEW_BODY_BUDGET) -> str:
     """`text` cut to `budget` UTF-16 units with a visible marker; a last guard, not the plan."""
     if _size(text) <= budget:
@@ -162,13 +112,13 @@ def comment_body(finding: Finding) -> str:
     head = f"**PR Warden** · {finding.severity.value} · {KIND_HEADINGS[finding.kind]} · ID `{short_id(fingerprint)}`"
     # A drift message already names its package, which is its title (as in the summary comment).
     if finding.kind is Kind.DRIFT or not finding.title.strip():
-        text = _md(finding.message, MAX_MESSAGE_CHARS)
+        text = inert_markdown(finding.message, MAX_MESSAGE_CHARS)
     else:
-        text = f"**{_md(finding.title, MAX_TITLE_CHARS)}**: {_md(finding.message, MAX_MESSAGE_CHARS)}"
+        text = f"**{inert_markdown(finding.title, MAX_TITLE_CHARS)}**: {inert_markdown(finding.message, MAX_MESSAGE_CHARS)}"
     parts = [head, text]
     fix = finding.properties.get("fix")
     if isinstance(fix, str) and fix.strip():
-        parts.append(f"**Fix**: {_md(fix, MAX_FIX_CHARS)}")
+        parts.append(f"**Fix**: {inert_markdown(fix, MAX_FIX_CHARS)}")
     marker = FINDING_MARKER.format(fingerprint=fingerprint)
     return _fit("\n\n".join(parts), REVIEW_BODY_BUDGET - _size(marker) - 2) + "\n\n" + marker
 
