@@ -782,8 +782,12 @@ class SummaryCommentPublisher:
     def __init__(self, client: Any, repo: str) -> None:
         self.client = client
         self.repo = repo
+        self._listed: dict[int, list[dict[str, Any]]] = {}
+        """The listing `previous` read, reused by the `publish` that follows it."""
 
-    async def _ours(self, number: int) -> list[dict[str, Any]]:
+    async def _ours(self, number: int, *, fresh: bool = False) -> list[dict[str, Any]]:
+        if not fresh and number in self._listed:
+            return self._listed.pop(number)
         comments = await self.client.paginate(f"/repos/{self.repo}/issues/{number}/comments", params={"per_page": 100}, limit=MAX_COMMENTS_LISTED)
         return sorted(
             (c for c in comments if (c.get("user") or {}).get("type") == "Bot" and is_summary_comment(str(c.get("body") or ""))),
@@ -791,7 +795,7 @@ class SummaryCommentPublisher:
         )
 
     async def previous(self, number: int) -> CommentState | None:
-        ours = await self._ours(number)
+        ours = self._listed[number] = await self._ours(number, fresh=True)
         return parse_state(str(ours[0].get("body") or "")) if ours else None
 
     async def publish(self, number: int, body: str) -> int:
@@ -807,7 +811,7 @@ class SummaryCommentPublisher:
                 if exc.status != 404:
                     raise  # deleted meanwhile: create it again below
         created = await self.client.json("POST", f"/repos/{self.repo}/issues/{number}/comments", json={"body": body})
-        ours = await self._ours(number)
+        ours = await self._ours(number, fresh=True)
         keep = int(ours[0]["id"]) if ours else int(created["id"])
         for extra in ours[1:]:
             try:
