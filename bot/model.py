@@ -132,6 +132,15 @@ class ScannedFile:
         return self.changed.path
 
 
+SHORT_ID_CHARS = 8
+"""Fingerprint prefix the reports show and users type in `/prwarden ignore <id> <reason>`."""
+
+
+def short_id(fingerprint: str) -> str:
+    """A finding's id as people see it."""
+    return fingerprint[:SHORT_ID_CHARS]
+
+
 @dataclass(frozen=True)
 class Finding:
     """One thing the bot reports, located on the new side of the change."""

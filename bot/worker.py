@@ -7,6 +7,7 @@ job that fails for good still completes its check run, saying why, so no run sta
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -27,7 +28,7 @@ from bot.github.errors import GitHubError, InstallationSuspended, RetryLater
 from bot.model import ChangedFile, Finding, Kind, ScanResult, Severity
 from bot.queue import Job, JobNotFound, JobQueue
 from bot.repo_config import CONFIG_PATH, MAX_CONFIG_BYTES, RepoConfig, apply_repo_config, parse_repo_config
-from bot.report.checkrun import RESCAN_ACTION, CheckOutput, CheckRunPublisher, failure_output, render, superseded_output
+from bot.report.checkrun import RESCAN_ACTION, CheckOutput, CheckRunPublisher, check_name, failure_output, render, superseded_output
 from bot.report.comment import SummaryCommentPublisher, render_comment
 from bot.report.review import ReviewPublisher, plan_review
 from bot.state import PullHead, SQLiteStateStore, StateStore, Triage
@@ -40,8 +41,14 @@ log = logging.getLogger(__name__)
 MAX_JOB_ATTEMPTS = 4
 JOB_RETRY_BASE_SECONDS = 30.0
 LEASE_SECONDS = 600.0
-RESCAN_WINDOW_SECONDS = 5.0
-"""`/prwarden rescan` comments this close together make one scan."""
+RESCAN_GATHER_SECONDS = 3.0
+"""A `/prwarden rescan` waits this long before it starts: every command until it starts joins
+it, so several comments a few seconds apart make one scan."""
+RESCAN_CLAIM_STALE_SECONDS = 900.0
+"""A claimed rescan that has not started after this long is presumed lost: the next command
+queues a new one rather than waiting on it forever."""
+HEAD_WATCH_SECONDS = 1.0
+"""How often a running scan checks whether a newer head of its PR has started scanning."""
 MAX_PULLS_PER_RERUN = 10
 BUSY_INTAKE_PER_SECOND = 200.0
 """Above this many webhooks a second, only one scan runs at a time: acknowledging deliveries
@@ -150,13 +157,16 @@ class Worker:
         repo, number, head_sha = str(p["repo"]), int(p["number"]), str(p["head_sha"])
         installation_id = int(p["installation_id"])
         client = self.github.installation(installation_id)
+        only = frozenset(Kind(k) for k in p.get("kinds") or ())
         if p.get("reason") == "rescan":
             # Commands from now on are not covered by this scan (it may read the triage and take
             # the waiting reactions before they are recorded): they must claim another one.
-            await self.state.rescan_started(repo, number)
+            claimed = await self.state.rescan_started(repo, number)
+            if claimed is not None:  # every command that joined, e.g. "drift" and "owasp"
+                only = frozenset(Kind(k) for k in claimed)
         async with client.session():
             await self.state.remember_head(PullHead(repo, head_sha, number, str(p["base_sha"]), installation_id))
-            publisher = CheckRunPublisher(client, repo)
+            publisher = CheckRunPublisher(client, repo, check_name(only))
             pr = await conversation.pull(client, repo, number)
             if await self._superseded(job, client, publisher, pr):
                 return
@@ -167,18 +177,25 @@ class Worker:
             accepted: list[tuple[Finding, str, str]] = []
             changed: dict[str, ChangedFile] = {}
             try:
-                config, problems = await self._repo_config(client, repo, str((pr.get("base") or {}).get("ref") or p["base_sha"]))
-                kinds = frozenset(Kind(k) for k in p.get("kinds") or ())
+                config, problems, warnings = await self._repo_config(client, repo, str((pr.get("base") or {}).get("ref") or p["base_sha"]))
                 source = GitHubPullSource(client, repo, number, head_sha, str(p["base_sha"]), changed_files=p.get("changed_files"))
-                analyzers = [a for a in self.analyzers if config.kind_enabled(a.kind) and (not kinds or a.kind in kinds)]
-                stages = [s for s in self._stages_for(config) if config.kind_enabled(s.kind) and (not kinds or s.kind in kinds)]
+                analyzers = [a for a in self.analyzers if config.kind_enabled(a.kind) and (not only or a.kind in only)]
+                stages = [s for s in self._stages_for(config) if config.kind_enabled(s.kind) and (not only or s.kind in only)]
                 # The pool's processes run the default analyzers: only a scan of all of them can use it.
                 pool = self.pool if analyzers == self.analyzers else None
-                scanned = await run_scan(source, analyzers, self.limits, pool=pool, stages=stages)
+                scanned = await self._unless_superseded(
+                    run_scan(source, analyzers, self.limits, pool=pool, stages=stages), client, repo, number, head_sha
+                )
                 result = apply_repo_config(scanned, config)
                 result, accepted = _split_accepted(result, await self.state.accepted(repo))
                 changed = {f.path: f for f in (await source.changes()).files}
-                output = render(result, fail_on=config.fail_on, config_problems=problems)
+                output = render(
+                    result, fail_on=config.fail_on, config_problems=problems, config_warnings=warnings, accepted=accepted, only=only
+                )
+            except _Superseded as exc:
+                # A newer head of this PR is being scanned already: stop here, mid-scan.
+                await publisher.complete(run_id, superseded_output(exc.head_sha), already_sent=already_sent)
+                return
             except InstallationSuspended:
                 raise
             except GitHubError as exc:
@@ -199,10 +216,40 @@ class Worker:
                 for comment_id in await self.state.take_reactions(repo, number):
                     await conversation.react(client, repo, comment_id, "confused")
                 return
-            # A rescan of one kind (`/prwarden rescan drift`) reports on its own check run; the
-            # summary comment covers every kind, so it would call the others "fixed".
-            comment = config.comment and not p.get("kinds")
-            await self._converse(client, repo, number, head_sha, result, accepted, replace(config, comment=comment), changed)
+            if only:
+                # A rescan of one kind (`/prwarden rescan drift`) reports on its own check run; the
+                # summary comment covers every kind, so it would call the others "fixed".
+                config = replace(config, comment=False)
+            else:
+                await self.state.remember_reported(repo, number, (f.fingerprint for f in result.findings))
+            await self._converse(client, repo, number, head_sha, result, accepted, config, changed)
+
+    async def _unless_superseded(
+        self, scan: Awaitable[ScanResult], client: InstallationClient, repo: str, number: int, head_sha: str
+    ) -> ScanResult:
+        """`scan`'s result, unless a newer head of the PR starts scanning meanwhile (another job
+        remembers it): then the scan is cancelled and `_Superseded` raised. A remembered head
+        that GitHub does not confirm (deliveries out of order) lets the scan go on."""
+        task = asyncio.ensure_future(scan)
+        try:
+            checked: str | None = head_sha
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=HEAD_WATCH_SECONDS)
+                if done:
+                    return task.result()
+                newest = await self.state.newest_head(repo, number)
+                if newest is None or newest == checked:
+                    continue
+                checked = newest
+                real = _head_of(await conversation.pull(client, repo, number))
+                if real and real != head_sha:
+                    log.info("scan of %s#%d@%s: superseded by %s, stopping", repo, number, head_sha[:12], real[:12])
+                    raise _Superseded(real)
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
 
     async def _superseded(self, job: Job, client: InstallationClient, publisher: CheckRunPublisher, pr: dict[str, Any]) -> bool:
         p = job.payload
@@ -217,8 +264,11 @@ class Worker:
             await self.queue.enqueue(spec.kind, spec.key, spec.payload)
         return True
 
-    async def _repo_config(self, client: InstallationClient, repo: str, base_ref: str) -> tuple[RepoConfig, list[tuple[int, str]]]:
-        """`.github/prwarden.yml` from the base branch: a PR cannot relax its own gate."""
+    async def _repo_config(
+        self, client: InstallationClient, repo: str, base_ref: str
+    ) -> tuple[RepoConfig, list[tuple[int, str]], list[tuple[int, str]]]:
+        """`.github/prwarden.yml` from the base branch: a PR cannot relax its own gate. Returns
+        the config, its errors and its warnings, each as (line, message)."""
         try:
             data = await client.read_bounded(f"/repos/{repo}/contents/{CONFIG_PATH}", params={"ref": base_ref}, cap=MAX_CONFIG_BYTES + 1)
         except BodyTooLarge:
@@ -226,7 +276,8 @@ class Worker:
         text = None if data is None else data.decode("utf-8", errors="replace")
         parsed = parse_repo_config(text, default_fail_on=self.settings.fail_on, known_rules=self._known_rules())
         problems = [(e.line, e.message) for e in parsed.errors]
-        return parsed.config, problems
+        warnings = [(w.line, w.message) for w in parsed.warnings]
+        return parsed.config, problems, warnings
 
     def _known_rules(self) -> frozenset[str]:
         ids = {RULE_BEHIND, RULE_SUMMARY}
@@ -261,7 +312,7 @@ class Worker:
                 # brings the rockets); writing now could overwrite what it already wrote.
                 return
             if config.comment:
-                comments = SummaryCommentPublisher(client, repo)
+                comments = SummaryCommentPublisher(client, repo, self.settings.app_id)
                 previous = await comments.previous(number)
                 rendered = render_comment(result, repo=repo, head_sha=head_sha, previous=previous, fail_on=config.fail_on or Severity.CRITICAL, accepted=accepted)
                 await comments.publish(number, rendered.body)
@@ -307,18 +358,23 @@ class Worker:
                 if not await self._ignore(client, repo, number, login, command):
                     return
             await self.state.await_reaction(repo, number, comment_id)
-            if not await self.state.claim_rescan(repo, number, window_seconds=RESCAN_WINDOW_SECONDS, now=time.time()):
-                return  # a rescan a moment ago covers this one; its end brings the rocket
+            kinds = frozenset(k.value for k in command.kinds)
+            if not await self.state.claim_rescan(repo, number, kinds, now=time.time(), stale_seconds=RESCAN_CLAIM_STALE_SECONDS):
+                return  # a queued rescan covers this one (widened to its kinds); its end brings the rocket
             pr = await conversation.pull(client, repo, number)
             spec = scan_job(repo, number, _head_of(pr), str(pr["base"]["sha"]), int(p["installation_id"]), "rescan")
-            payload = {**spec.payload, "kinds": sorted(k.value for k in command.kinds)}
-            await self.queue.enqueue(spec.kind, f"{spec.key}!rescan", payload)
+            payload = {**spec.payload, "kinds": sorted(kinds)}
+            await self.queue.enqueue(spec.kind, f"{spec.key}!rescan", payload, delay_seconds=RESCAN_GATHER_SECONDS)
 
     async def _ignore(self, client: InstallationClient, repo: str, number: int, login: str, command: Command) -> bool:
-        previous = await SummaryCommentPublisher(client, repo).previous(number)
-        matches = sorted({f for f in (previous.fingerprints() if previous else ()) if f.startswith(command.finding_id)})
+        """Ids resolve against what the latest scan of this PR reported (the check run and the
+        summary comment show them), and the comment's own state for scans before that record."""
+        known = await self.state.reported(repo, number)
+        previous = await SummaryCommentPublisher(client, repo, self.settings.app_id).previous(number)
+        known |= previous.fingerprints() if previous else frozenset()
+        matches = sorted({f for f in known if f.startswith(command.finding_id)})
         if len(matches) != 1:
-            why = "no finding in the summary comment has" if not matches else "more than one finding has"
+            why = "no finding reported on this pull request has" if not matches else "more than one finding has"
             await conversation.reply(client, repo, number, f"`/prwarden ignore`: {why} the id `{command.finding_id}`.")
             return False
         await self.state.accept(Triage(repo, matches[0], login, command.reason, time.time()))
@@ -342,6 +398,12 @@ class Worker:
         for item in pulls[:MAX_PULLS_PER_RERUN]:
             spec = scan_job(repo, int(item["number"]), head_sha, str(item["base_sha"]), int(p["installation_id"]), "rerun")
             await self.queue.enqueue(spec.kind, f"{spec.key}!rerun:{job.id}", spec.payload)
+
+
+class _Superseded(Exception):
+    def __init__(self, head_sha: str) -> None:
+        super().__init__(head_sha)
+        self.head_sha = head_sha
 
 
 def _head_of(pr: dict[str, Any]) -> str:

@@ -503,7 +503,7 @@ def test_no_review_comments_by_default(fake: FakeGitHub, tmp_path: Path) -> None
     assert fake.reviews(repo, pr.number) == []
 
 
-def test_a_rescan_of_one_kind_runs_only_that_kind_and_leaves_the_summary_alone(fake: FakeGitHub, tmp_path: Path) -> None:
+def test_a_rescan_of_one_kind_runs_only_that_kind_and_never_opens_the_gate(fake: FakeGitHub, tmp_path: Path) -> None:
     repo, pr = pull_with(fake, {"src/app.js": BASE_JS}, {"src/app.js": ONE_EVAL})
     repo.set_role("writer", "write")
     with BotServer(settings_for(fake, tmp_path / "data")) as bot:
@@ -515,10 +515,14 @@ def test_a_rescan_of_one_kind_runs_only_that_kind_and_leaves_the_summary_alone(f
         comment_event(fake, bot, repo, command)
         wait_for(lambda: "rocket" in reactions(fake, command))
         settle(fake)
-    runs = sorted(done_runs(fake, pr.head_sha), key=lambda r: r.id)
-    assert len(runs) == 2
-    assert runs[0].conclusion == "failure" and runs[0].annotations
-    assert runs[1].conclusion == "success" and runs[1].annotations == []  # drift only: the eval is not looked at
+    # The gate (the run a required check names) is still the full scan's: failing.
+    gate = done_runs(fake, pr.head_sha)
+    assert len(gate) == 1 and gate[0].conclusion == "failure" and gate[0].annotations
+    # The drift-only run is beside it, under its own name, and says what it skipped.
+    drift_only = [r for r in fake.check_runs.values() if r.app_id == fake.app_id and r.name == "PR Warden (DRIFT only)"]
+    assert len(drift_only) == 1 and drift_only[0].head_sha == pr.head_sha
+    assert drift_only[0].conclusion == "success" and drift_only[0].annotations == []  # the eval is not looked at
+    assert "looked at DRIFT only" in (drift_only[0].summary or "")
     after = the_summary(fake, repo, pr)
     assert after is not None and after.body == body_before
 

@@ -72,9 +72,15 @@ class JobQueue(ABC):
 
     @abstractmethod
     async def enqueue(
-        self, kind: str, key: str, payload: dict[str, Any], *, delivery_id: str | None = None
+        self,
+        kind: str,
+        key: str,
+        payload: dict[str, Any],
+        *,
+        delivery_id: str | None = None,
+        delay_seconds: float = 0.0,
     ) -> Enqueued:
-        """Store a job durably, or say why not.
+        """Store a job durably, or say why not. It becomes runnable `delay_seconds` from now.
 
         delivery_id seen before (within the retention window) -> DUPLICATE_DELIVERY, nothing stored;
         a pending job with the same key -> COALESCED (delivery id still recorded), no second job;

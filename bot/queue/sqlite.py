@@ -212,7 +212,13 @@ class SQLiteQueue(JobQueue):
     # ---------------------------------------------------------------- public API (event loop)
 
     async def enqueue(
-        self, kind: str, key: str, payload: dict[str, Any], *, delivery_id: str | None = None
+        self,
+        kind: str,
+        key: str,
+        payload: dict[str, Any],
+        *,
+        delivery_id: str | None = None,
+        delay_seconds: float = 0.0,
     ) -> Enqueued:
         if not isinstance(payload, dict):
             raise TypeError("payload must be a dict")
@@ -227,7 +233,7 @@ class SQLiteQueue(JobQueue):
                 raise QueueClosed(f"queue {self.path} is closed")
             if not self._gathering:
                 loop.call_soon(self._commit_gathered, loop)
-            self._gathering.append(((uuid.uuid4().hex, kind, key, data, delivery_id, now), fut))
+            self._gathering.append(((uuid.uuid4().hex, kind, key, data, delivery_id, now, now + max(0.0, delay_seconds)), fut))
         result = await fut
         if result is Enqueued.ACCEPTED:
             self._event().set()
@@ -562,6 +568,7 @@ class SQLiteQueue(JobQueue):
         data: str,
         delivery_id: str | None,
         created_at: float,
+        ready_at: float,
     ) -> Enqueued:
         if delivery_id is not None:
             # Inserts a new id, or refreshes one older than the window; 0 rows = seen recently.
@@ -569,7 +576,7 @@ class SQLiteQueue(JobQueue):
             if cur.rowcount == 0:
                 return Enqueued.DUPLICATE_DELIVERY
         cur = conn.execute(
-            _SQL_INSERT_JOB, (job_id, kind, key, data, created_at, created_at, now)
+            _SQL_INSERT_JOB, (job_id, kind, key, data, created_at, ready_at, now)
         )
         return Enqueued.ACCEPTED if cur.rowcount else Enqueued.COALESCED
 

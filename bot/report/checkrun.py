@@ -12,10 +12,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.github.client import InstallationClient
-from bot.model import Finding, Kind, ScanResult, Severity
+from bot.model import Finding, Kind, ScanResult, Severity, short_id
 from bot.report.jsonout import PREEXISTING_LABEL, suppressed_reasons
 
 CHECK_NAME = "PR Warden"
+"""The run a required status check names; only full scans use it."""
+
+
+def check_name(only: frozenset[Kind] = frozenset()) -> str:
+    """A `/prwarden rescan drift` run is "PR Warden (DRIFT only)": under the gate's name, a run
+    that skipped OWASP could turn a failing gate green."""
+    if not only:
+        return CHECK_NAME
+    return f"{CHECK_NAME} ({' and '.join(KIND_HEADINGS[k] for k in Kind if k in only)} only)"
 MAX_ANNOTATIONS_PER_REQUEST = 50
 MAX_OUTPUT_BYTES = 65535
 MAX_ANNOTATION_TITLE_CHARS = 255
@@ -90,13 +99,18 @@ def render(
     *,
     fail_on: Severity | None,
     config_problems: Sequence[tuple[int, str]] = (),
+    config_warnings: Sequence[tuple[int, str]] = (),
+    accepted: Sequence[tuple[Finding, str, str]] = (),
+    only: frozenset[Kind] = frozenset(),
 ) -> CheckOutput:
     """What the completed check run says. Reporters decide no findings, only their wording.
 
     `fail_on` None: the repository asked never to fail. `config_problems` (line, message) of an
     invalid `.github/prwarden.yml`: annotated on that file, and the run is `neutral` (unless a
     finding fails it under the defaults the scan fell back to, so a broken config never opens
-    the gate)."""
+    the gate). `config_warnings`: annotated too, without changing the conclusion. `accepted`:
+    findings triaged with `/prwarden ignore` (finding, who, why), listed, not annotated.
+    `only`: the kinds a `/prwarden rescan <kind>` run looked at (empty: all)."""
     failed = fail_on is not None and result.fails(fail_on)
     counts = {kind: sum(1 for f in result.findings if f.kind is kind) for kind in Kind}
     total = len(result.findings)
@@ -134,11 +148,17 @@ def render(
             lines.append("Nothing on changed lines.")
             continue
         if mine:
-            lines += ["", "| Severity | Location | Finding |", "|---|---|---|"]
+            lines += ["", "| Severity | Location | Finding | Id |", "|---|---|---|---|"]
             for f in mine:
                 # A drift message already names its package, which is its title.
                 text = f.message if kind is Kind.DRIFT else f"{f.title}: {f.message}"
-                lines.append(f"| {f.severity.value} | {_code(f'{f.path}:{f.start_line}')} | {_escape_md(text)} |")
+                lines.append(f"| {f.severity.value} | {_code(f'{f.path}:{f.start_line}')} | {_escape_md(text)} | `{short_id(f.fingerprint)}` |")
+    if accepted:
+        lines += ["", "### Accepted", ""]
+        for f, who, why in accepted:
+            by = _escape_md(str(who).lstrip("@")) or "someone"
+            reason = f": {_escape_md(why)}" if str(why).strip() else ""
+            lines.append(f"- `{short_id(f.fingerprint)}` {_code(f'{f.path}:{f.start_line}')} {_escape_md(f.title)}, accepted by {by}{reason}")
     if result.notices:
         lines += ["", "### Notices"]
         for notice in result.notices:
@@ -147,22 +167,31 @@ def render(
             lines.append(f"- {where}{_escape_md(notice.message)}")
     annotations = [annotation(f) for f in result.findings]
     conclusion = "failure" if failed else "success"
+    if config_warnings:
+        lines[:0] = [f"`{CONFIG_PATH}` has {len(config_warnings)} warning{'s' if len(config_warnings) != 1 else ''}: see the annotations on that file.", ""]
+        annotations[:0] = [_config_annotation(line, message, warning=True) for line, message in config_warnings]
     if config_problems:
         lines[:0] = [f"**`{CONFIG_PATH}` is invalid**: this scan used the defaults. See the annotations on that file.", ""]
         annotations[:0] = [_config_annotation(line, message) for line, message in config_problems]
         if not failed:
             conclusion = "neutral"
+    if only:
+        kinds = " and ".join(KIND_HEADINGS[k] for k in Kind if k in only)
+        lines[:0] = [
+            f"This run looked at {kinds} only (`/prwarden rescan`). The merge gate is the **{CHECK_NAME}** run, which covers every kind.",
+            "",
+        ]
     summary = truncate_utf8("\n".join(lines), MAX_OUTPUT_BYTES)
     return CheckOutput(conclusion=conclusion, title=title, summary=summary, annotations=tuple(annotations))
 
 
-def _config_annotation(line: int, message: str) -> dict[str, Any]:
+def _config_annotation(line: int, message: str, *, warning: bool = False) -> dict[str, Any]:
     return {
         "path": CONFIG_PATH,
         "start_line": max(1, line),
         "end_line": max(1, line),
-        "annotation_level": "failure",
-        "title": "Invalid PR Warden config",
+        "annotation_level": "warning" if warning else "failure",
+        "title": "PR Warden config warning" if warning else "Invalid PR Warden config",
         "message": truncate_utf8(message, MAX_ANNOTATION_TEXT_BYTES, "…"),
     }
 
@@ -190,15 +219,16 @@ def failure_output(reason: str) -> CheckOutput:
 class CheckRunPublisher:
     """Creates the run when a job starts and completes it, spreading annotations over updates."""
 
-    def __init__(self, client: InstallationClient, repo: str) -> None:
+    def __init__(self, client: InstallationClient, repo: str, name: str = CHECK_NAME) -> None:
         self.client = client
         self.repo = repo
+        self.name = name
 
     async def find(self, head_sha: str, external_id: str) -> tuple[int, int] | None:
         """Our run for this job from an earlier attempt (id, annotations already sent), so a
         retried job resumes it instead of leaving it in progress or repeating annotations."""
         data = await self.client.json(
-            "GET", f"/repos/{self.repo}/commits/{head_sha}/check-runs", params={"check_name": CHECK_NAME, "per_page": 100}
+            "GET", f"/repos/{self.repo}/commits/{head_sha}/check-runs", params={"check_name": self.name, "per_page": 100}
         )
         for run in data.get("check_runs", []):
             if run.get("external_id") == external_id:
@@ -214,7 +244,7 @@ class CheckRunPublisher:
             "POST",
             f"/repos/{self.repo}/check-runs",
             json={
-                "name": CHECK_NAME,
+                "name": self.name,
                 "head_sha": head_sha,
                 "external_id": external_id,
                 "status": "in_progress",

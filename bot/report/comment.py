@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from bot.model import Finding, Kind, Notice, NoticeKind, ScannerStatus, ScanResult, Severity
+from bot.model import Finding, Kind, Notice, NoticeKind, ScannerStatus, ScanResult, Severity, short_id
 from bot.report.jsonout import (
     KIND_ORDER,
     MAX_REASON_CHARS,
@@ -70,8 +70,6 @@ MAX_STATE_JSON_BYTES = 256 * 1024
 MAX_STATE_TOTAL = 10**9
 """Largest finding count a state may claim; anything above is tampering."""
 
-SHORT_ID_CHARS = 8
-"""Fingerprint prefix users type in `/prwarden ignore <id> <reason>`."""
 MAX_FINDINGS_SHOWN = 500
 """Hard cap on `max_findings`: no more rows than could ever fit the budget get rendered."""
 MAX_FIXED_SHOWN = 20
@@ -212,11 +210,6 @@ def blob_url(server_url: str, repo: str, head_sha: str, path: str, start_line: i
     if start_line >= 1:
         url += f"#L{start_line}" + (f"-L{end_line}" if end_line > start_line else "")
     return url
-
-
-def short_id(fingerprint: str) -> str:
-    """The id shown beside a finding and typed back in `/prwarden ignore <id> <reason>`."""
-    return fingerprint[:SHORT_ID_CHARS]
 
 
 # --- hidden state ----------------------------------------------------------------------------
@@ -779,18 +772,27 @@ class SummaryCommentPublisher:
     edited in place, recreated if someone deleted it. Two scans that both create one converge:
     each deletes every copy but the oldest, then edits that one."""
 
-    def __init__(self, client: Any, repo: str) -> None:
+    def __init__(self, client: Any, repo: str, app_id: str | int | None = None) -> None:
+        """`app_id`: ours. A marked comment another App wrote (a copycat, or a marker quoted by
+        another bot) is neither edited (GitHub would refuse) nor read for its state."""
         self.client = client
         self.repo = repo
+        self.app_id = None if app_id is None else str(app_id)
         self._listed: dict[int, list[dict[str, Any]]] = {}
         """The listing `previous` read, reused by the `publish` that follows it."""
+
+    def _by_us(self, comment: dict[str, Any]) -> bool:
+        if (comment.get("user") or {}).get("type") != "Bot":
+            return False
+        app = comment.get("performed_via_github_app")
+        return self.app_id is None or not isinstance(app, dict) or str(app.get("id")) == self.app_id
 
     async def _ours(self, number: int, *, fresh: bool = False) -> list[dict[str, Any]]:
         if not fresh and number in self._listed:
             return self._listed.pop(number)
         comments = await self.client.paginate(f"/repos/{self.repo}/issues/{number}/comments", params={"per_page": 100}, limit=MAX_COMMENTS_LISTED)
         return sorted(
-            (c for c in comments if (c.get("user") or {}).get("type") == "Bot" and is_summary_comment(str(c.get("body") or ""))),
+            (c for c in comments if self._by_us(c) and is_summary_comment(str(c.get("body") or ""))),
             key=lambda c: int(c["id"]),
         )
 

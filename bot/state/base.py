@@ -44,6 +44,11 @@ class StateStore(ABC):
         """The PR whose head was `head_sha`, most recently seen first."""
 
     @abstractmethod
+    async def newest_head(self, repo: str, number: int) -> str | None:
+        """The head most recently remembered for this PR (a running scan of another head asks
+        GitHub whether it was superseded)."""
+
+    @abstractmethod
     async def accept(self, triage: Triage) -> None:
         """Record a triage decision (a later one for the same finding replaces it)."""
 
@@ -60,14 +65,24 @@ class StateStore(ABC):
         """The comment ids waiting on this PR, forgotten as they are returned."""
 
     @abstractmethod
-    async def claim_rescan(self, repo: str, number: int, *, window_seconds: float, now: float) -> bool:
-        """True (and recorded) unless a rescan of this PR was claimed within the window: several
-        `/prwarden rescan` comments in a few seconds make one scan."""
+    async def claim_rescan(self, repo: str, number: int, kinds: frozenset[str], *, now: float, stale_seconds: float) -> bool:
+        """True (and recorded) when this command must queue a rescan; False when a rescan of
+        this PR is already queued and not started (claimed less than `stale_seconds` ago): that
+        one covers this command too, its kinds widened to `kinds` (empty = every kind)."""
 
     @abstractmethod
-    async def rescan_started(self, repo: str, number: int) -> None:
-        """The claimed rescan of this PR began scanning: it can no longer cover (nor bring the
-        rocket to) commands that come after this, so the next one claims a scan of its own."""
+    async def rescan_started(self, repo: str, number: int) -> frozenset[str] | None:
+        """The claimed rescan of this PR begins: the kinds its commands asked for (empty = all),
+        None when no claim is open. Commands after this claim a scan of their own."""
+
+    @abstractmethod
+    async def remember_reported(self, repo: str, number: int, fingerprints: Iterable[str]) -> None:
+        """The findings the latest full scan of this PR reported (what `/prwarden ignore` ids
+        resolve against, also when the summary comment is off)."""
+
+    @abstractmethod
+    async def reported(self, repo: str, number: int) -> set[str]:
+        """Fingerprints remembered by `remember_reported`."""
 
     @abstractmethod
     async def reviewed(self, repo: str, number: int) -> set[str]:

@@ -35,8 +35,13 @@ CREATE TABLE IF NOT EXISTS awaiting_reaction (
     repo TEXT NOT NULL, number INTEGER NOT NULL, comment_id INTEGER NOT NULL,
     PRIMARY KEY (repo, number, comment_id)
 );
-CREATE TABLE IF NOT EXISTS rescans (
-    repo TEXT NOT NULL, number INTEGER NOT NULL, at REAL NOT NULL, PRIMARY KEY (repo, number)
+CREATE TABLE IF NOT EXISTS rescan_claims (
+    repo TEXT NOT NULL, number INTEGER NOT NULL, at REAL NOT NULL, kinds TEXT NOT NULL,
+    PRIMARY KEY (repo, number)
+);
+CREATE TABLE IF NOT EXISTS reported (
+    repo TEXT NOT NULL, number INTEGER NOT NULL, fingerprint TEXT NOT NULL,
+    PRIMARY KEY (repo, number, fingerprint)
 );
 CREATE TABLE IF NOT EXISTS reviewed (
     repo TEXT NOT NULL, number INTEGER NOT NULL, fingerprint TEXT NOT NULL,
@@ -88,6 +93,14 @@ class SQLiteStateStore(StateStore):
         )
         return PullHead(repo, head_sha, int(row[0]), str(row[1]), int(row[2])) if row else None
 
+    async def newest_head(self, repo: str, number: int) -> str | None:
+        row = await self._run(
+            lambda db: db.execute(
+                "SELECT head_sha FROM pull_heads WHERE repo = ? AND number = ? ORDER BY seen_at DESC LIMIT 1", (repo, number)
+            ).fetchone()
+        )
+        return str(row[0]) if row else None
+
     async def accept(self, triage: Triage) -> None:
         await self._run(
             lambda db: db.execute(
@@ -111,19 +124,40 @@ class SQLiteStateStore(StateStore):
 
         return await self._run(take)
 
-    async def claim_rescan(self, repo: str, number: int, *, window_seconds: float, now: float) -> bool:
+    async def claim_rescan(self, repo: str, number: int, kinds: frozenset[str], *, now: float, stale_seconds: float) -> bool:
         def claim(db: sqlite3.Connection) -> bool:
             db.execute("BEGIN IMMEDIATE")
-            row = db.execute("SELECT at FROM rescans WHERE repo = ? AND number = ?", (repo, number)).fetchone()
-            if row is not None and now - float(row[0]) < window_seconds:
+            row = db.execute("SELECT at, kinds FROM rescan_claims WHERE repo = ? AND number = ?", (repo, number)).fetchone()
+            if row is not None and now - float(row[0]) < stale_seconds:
+                open_kinds = _kinds(str(row[1]))
+                wider = frozenset() if not open_kinds or not kinds else open_kinds | kinds
+                db.execute("UPDATE rescan_claims SET kinds = ? WHERE repo = ? AND number = ?", (",".join(sorted(wider)), repo, number))
                 return False
-            db.execute("INSERT OR REPLACE INTO rescans VALUES (?, ?, ?)", (repo, number, now))
+            db.execute("INSERT OR REPLACE INTO rescan_claims VALUES (?, ?, ?, ?)", (repo, number, now, ",".join(sorted(kinds))))
             return True
 
         return await self._run(claim)
 
-    async def rescan_started(self, repo: str, number: int) -> None:
-        await self._run(lambda db: db.execute("DELETE FROM rescans WHERE repo = ? AND number = ?", (repo, number)))
+    async def rescan_started(self, repo: str, number: int) -> frozenset[str] | None:
+        def start(db: sqlite3.Connection) -> frozenset[str] | None:
+            row = db.execute("SELECT kinds FROM rescan_claims WHERE repo = ? AND number = ?", (repo, number)).fetchone()
+            db.execute("DELETE FROM rescan_claims WHERE repo = ? AND number = ?", (repo, number))
+            return _kinds(str(row[0])) if row else None
+
+        return await self._run(start)
+
+    async def remember_reported(self, repo: str, number: int, fingerprints: Iterable[str]) -> None:
+        items = [(repo, number, f) for f in set(fingerprints)]
+
+        def replace_all(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM reported WHERE repo = ? AND number = ?", (repo, number))
+            db.executemany("INSERT INTO reported VALUES (?, ?, ?)", items)
+
+        await self._run(replace_all)
+
+    async def reported(self, repo: str, number: int) -> set[str]:
+        rows = await self._run(lambda db: db.execute("SELECT fingerprint FROM reported WHERE repo = ? AND number = ?", (repo, number)).fetchall())
+        return {str(r[0]) for r in rows}
 
     async def reviewed(self, repo: str, number: int) -> set[str]:
         rows = await self._run(lambda db: db.execute("SELECT fingerprint FROM reviewed WHERE repo = ? AND number = ?", (repo, number)).fetchall())
@@ -138,3 +172,7 @@ class SQLiteStateStore(StateStore):
         if db is not None:
             db.close()
             self._local.db = None
+
+
+def _kinds(text: str) -> frozenset[str]:
+    return frozenset(k for k in text.split(",") if k)
