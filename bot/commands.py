@@ -18,8 +18,8 @@ MAX_REASON_CHARS = 500
 HELP = """\
 **PR Warden commands** (for people with write access to this repository):
 
-- `/prwarden rescan`: scan this pull request again (`/prwarden rescan drift` or `/prwarden rescan owasp` for one kind).
-- `/prwarden ignore <finding-id> <reason>`: accept a finding in this repository (ids are in the summary comment); later scans list it as accepted instead of reporting it.
+- `/prwarden rescan`: scan this pull request again. `/prwarden rescan drift`, `owasp` or `scanners` runs one kind, on a run of its own (`PR Warden (DRIFT only)`) that never decides the merge gate.
+- `/prwarden ignore <finding-id> <reason>`: accept a finding in this repository (ids are in the summary comment and the check run); later scans list it as accepted instead of reporting it.
 - `/prwarden help`: this message."""
 
 _KIND_WORDS = {"drift": Kind.DRIFT, "owasp": Kind.OWASP, "scanner": Kind.SCANNER, "scanners": Kind.SCANNER}

@@ -18,9 +18,9 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from bot.analysis import Analyzer, AnalyzerOutput, Stage
-from bot.analysis_pool import AnalysisPool
 from bot.diff.local import DiffTooLarge, changed_lines_between
 from bot.model import (
     ChangedFile,
@@ -33,6 +33,9 @@ from bot.model import (
     ScanResult,
 )
 from bot.sources.base import FileTooLarge, Side, Source
+
+if TYPE_CHECKING:  # the pool (multiprocessing, pickle) is only imported by those who make one
+    from bot.analysis_pool import AnalysisPool
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ over HTTP; assertions are on what GitHub would show (comments, reactions, check 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import threading
@@ -16,8 +17,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.commands import HELP, REFUSED
 from bot.report.comment import MARKER, parse_state
+from bot.state import SQLiteStateStore
+from bot.worker import RESCAN_GATHER_SECONDS
 from tests.botserver import BotServer, wait_for
 from tests.fakegithub import FakeGitHub, Fault
 from tests.fakegithub.comments import IssueCommentState
@@ -540,3 +545,202 @@ def test_a_rescan_that_fails_for_good_says_so_with_a_reaction(fake: FakeGitHub, 
     assert reactions(fake, command) == ["eyes", "confused"]
     failed = max(done_runs(fake, pr.head_sha), key=lambda r: r.id)
     assert failed.conclusion == "failure" and "404" in (failed.summary or "")
+
+
+# ----------------------------------------------------------------------------- 9: config warnings, triage, gathering
+def runs_named(fake: FakeGitHub, name: str) -> list[Any]:
+    return sorted((r for r in fake.check_runs.values() if r.app_id == fake.app_id and r.name == name), key=lambda r: r.id)
+
+
+def run_names(fake: FakeGitHub) -> list[str]:
+    return [r.name for r in sorted((r for r in fake.check_runs.values() if r.app_id == fake.app_id), key=lambda r: r.id)]
+
+
+def summary_ids(run: Any) -> list[str]:
+    """The Id column of the check run summary's findings tables."""
+    return re.findall(r"^\|.*\| `([0-9a-f]{8})` \|$", run.summary or "", re.MULTILINE)
+
+
+WARNING_CONFIG = "# valid, but disables nothing\nrules:\n  disable:\n    - no-such-rule\n"
+
+
+def test_a_config_warning_is_annotated_and_the_findings_decide_the_conclusion(fake: FakeGitHub, tmp_path: Path) -> None:
+    clean_repo, clean_pr = pull_with(fake, {"src/app.js": BASE_JS, ".github/prwarden.yml": WARNING_CONFIG}, {"src/app.js": BASE_JS + "const c = 3;\n"})
+    bad_repo, bad_pr = pull_with(fake, {"src/app.js": BASE_JS, ".github/prwarden.yml": WARNING_CONFIG}, {"src/app.js": ONE_EVAL}, name="octo-org/other")
+    with BotServer(settings_for(fake, tmp_path / "data")) as bot:
+        opened(fake, bot, clean_repo, clean_pr)
+        opened(fake, bot, bad_repo, bad_pr)
+        wait_for(lambda: len(done_runs(fake)) == 2)
+        settle(fake)
+    [clean] = done_runs(fake, clean_pr.head_sha)
+    [failing] = done_runs(fake, bad_pr.head_sha)
+    assert clean.conclusion == "success" and failing.conclusion == "failure"
+    assert [a["path"] for a in clean.annotations] == [".github/prwarden.yml"]
+    assert [a["path"] for a in failing.annotations] == [".github/prwarden.yml", "src/app.js"]
+    for run in (clean, failing):
+        warning = run.annotations[0]
+        assert (warning["start_line"], warning["annotation_level"], warning["title"]) == (4, "warning", "PR Warden config warning")
+        assert "`no-such-rule` is not a rule this server has" in warning["message"]
+        assert "`.github/prwarden.yml` has 1 warning" in (run.summary or "") and "is invalid" not in (run.summary or "")
+
+
+def test_ignore_by_an_id_from_the_check_run_when_comments_are_off(fake: FakeGitHub, tmp_path: Path) -> None:
+    repo, pr = pull_with(fake, {"src/app.js": BASE_JS, ".github/prwarden.yml": "comment: false\n"}, {"src/app.js": ONE_EVAL})
+    repo.set_role("writer", "write")
+    with BotServer(settings_for(fake, tmp_path / "data")) as bot:
+        opened(fake, bot, repo, pr)
+        [first] = wait_for(lambda: done_runs(fake))
+        settle(fake)
+        [short] = summary_ids(first)
+        assert fingerprints(first)[0].startswith(short)
+        command = fake.add_issue_comment(repo, pr.number, f"/prwarden ignore {short} only reachable from tests", user="writer")
+        comment_event(fake, bot, repo, command)
+        wait_for(lambda: "rocket" in reactions(fake, command))
+        settle(fake)
+    assert reactions(fake, command) == ["eyes", "rocket"]
+    [_, second] = done_runs(fake)
+    assert second.annotations == [] and second.conclusion == "success" and summary_ids(second) == []
+    accepted = (second.summary or "").split("### Accepted", 1)[1]
+    assert re.search(rf"- `{short}` `src/app.js:3` .*, accepted by writer: only reachable from tests$", accepted, re.MULTILINE)
+    assert fake.bot_comments(repo, pr.number) == [], "comment: false: no summary comment, no reply"
+
+
+def test_ignore_without_a_reason_explains_the_usage_and_records_nothing(fake: FakeGitHub, tmp_path: Path) -> None:
+    repo, pr = pull_with(fake, {"src/app.js": BASE_JS}, {"src/app.js": ONE_EVAL})
+    repo.set_role("writer", "write")
+    with BotServer(settings_for(fake, tmp_path / "data")) as bot:
+        first, _ = scanned_once(fake, bot, repo, pr)
+        [fp] = fingerprints(first)
+        command = fake.add_issue_comment(repo, pr.number, f"/prwarden ignore {fp[:8]}", user="writer")
+        comment_event(fake, bot, repo, command)
+        wait_for(lambda: replies(fake, repo, pr))
+        settle(fake, quiet=RESCAN_GATHER_SECONDS + 1)  # a rescan, had one been queued, would have started
+    assert reactions(fake, command) == ["eyes"]
+    assert replies(fake, repo, pr) == [f"`/prwarden`: usage: `/prwarden ignore <finding-id> <reason>`.\n\n{HELP}"]
+    assert len(done_runs(fake)) == 1 and run_names(fake) == ["PR Warden"]
+    assert asyncio.run(SQLiteStateStore(tmp_path / "data" / "state.sqlite3").accepted(repo.full_name)) == {}
+
+
+def _two_commands_a_second_apart(fake: FakeGitHub, tmp_path: Path, first_text: str, second_text: str) -> tuple[Any, list[IssueCommentState], float]:
+    """The first scan, then two commands by a writer ~1 s apart; (first run, commands, when the first was delivered)."""
+    repo, pr = pull_with(fake, {"src/app.js": BASE_JS}, {"src/app.js": ONE_EVAL})
+    repo.set_role("writer", "write")
+    with BotServer(settings_for(fake, tmp_path / "data")) as bot:
+        first_run, _ = scanned_once(fake, bot, repo, pr)
+        commands = [fake.add_issue_comment(repo, pr.number, text, user="writer") for text in (first_text, second_text)]
+        delivered = time.time()
+        comment_event(fake, bot, repo, commands[0])
+        time.sleep(1.0)
+        comment_event(fake, bot, repo, commands[1])
+        wait_for(lambda: all("rocket" in reactions(fake, c) for c in commands))
+        settle(fake, quiet=1.0)
+    for command in commands:
+        assert reactions(fake, command) == ["eyes", "rocket"]
+    assert all(r.status == "completed" and r.head_sha == pr.head_sha for r in fake.check_runs.values())
+    return first_run, commands, delivered
+
+
+def _created_at(fake: FakeGitHub, run: Any) -> float:
+    [created] = [r for r in fake.requests_to("POST", r"/check-runs$") if r.status == 201 and r.json["external_id"] == run.external_id]
+    return created.started_at
+
+
+def test_two_rescans_a_second_apart_are_gathered_into_one_full_scan(fake: FakeGitHub, tmp_path: Path) -> None:
+    first, _, delivered = _two_commands_a_second_apart(fake, tmp_path, "/prwarden rescan", "/prwarden rescan")
+    assert run_names(fake) == ["PR Warden", "PR Warden"], "one rescan for both commands"
+    rescan = done_runs(fake)[-1]
+    assert rescan.conclusion == "failure" and fingerprints(rescan) == fingerprints(first)
+    assert _created_at(fake, rescan) - delivered >= RESCAN_GATHER_SECONDS, "the rescan waited for more commands"
+
+
+def test_rescans_of_two_kinds_are_gathered_into_one_run_of_both(fake: FakeGitHub, tmp_path: Path) -> None:
+    first, _, _ = _two_commands_a_second_apart(fake, tmp_path, "/prwarden rescan drift", "/prwarden rescan owasp")
+    assert run_names(fake) == ["PR Warden", "PR Warden (DRIFT and OWASP only)"], "no new full run, no single-kind run"
+    [both] = runs_named(fake, "PR Warden (DRIFT and OWASP only)")
+    assert both.conclusion == "failure" and fingerprints(both) == fingerprints(first)
+    assert "This run looked at DRIFT and OWASP only" in (both.summary or "")
+
+
+def test_a_rescan_of_every_kind_widens_a_gathered_rescan_of_one(fake: FakeGitHub, tmp_path: Path) -> None:
+    first, _, _ = _two_commands_a_second_apart(fake, tmp_path, "/prwarden rescan drift", "/prwarden rescan")
+    assert run_names(fake) == ["PR Warden", "PR Warden"], "one full rescan, no (DRIFT only) run"
+    rescan = done_runs(fake)[-1]
+    assert rescan.conclusion == "failure" and fingerprints(rescan) == fingerprints(first)
+
+
+# ----------------------------------------------------------------------------- 10: superseded mid-scan
+SLOW_READ = 4.5
+"""Under the test client's 5 s timeout, so the slow read would have succeeded had the scan waited."""
+
+
+def test_a_push_mid_scan_cancels_the_older_scan_without_waiting_for_it(fake: FakeGitHub, tmp_path: Path) -> None:
+    repo, pr = pull_with(fake, {"src/app.js": BASE_JS}, {"src/app.js": ONE_EVAL})
+    sha1 = pr.head_sha
+    fake.inject("GET", r"/contents/src/app\.js$", Fault.delay(SLOW_READ))  # sha1's scan reads it first
+    with BotServer(settings_for(fake, tmp_path / "data")) as bot:
+        assert bot.settings.workers == 2
+        opened(fake, bot, repo, pr)
+        [slow] = wait_for(lambda: [r for r in fake.requests_to("GET", r"/contents/src/app\.js$") if r.fault == "delay"])
+        assert slow.query.get("ref") == sha1
+        sha2 = repo.commit({"src/app.js": OTHER_EVAL}, branch="feature", message="push")
+        opened(fake, bot, repo, pr, action="synchronize")
+        [old] = wait_for(lambda: done_runs(fake, sha1))
+        stopped_after = time.time() - slow.started_at
+        [new] = wait_for(lambda: done_runs(fake, sha2))
+        wait_for(lambda: (c := the_summary(fake, repo, pr)) and (s := parse_state(c.body)) and s.head_sha == sha2)
+        settle(fake)
+    assert old.conclusion == "cancelled" and old.title == f"Superseded by {sha2[:12]}" and old.annotations == []
+    assert stopped_after < SLOW_READ - 1.5, f"cancelled {stopped_after:.1f}s into a {SLOW_READ}s read: it waited for the read"
+    assert new.conclusion == "failure" and [a["start_line"] for a in new.annotations] == [5]
+    assert [r.head_sha for r in our_runs(fake)] == [sha1, sha2], "sha2 scanned once, sha1 not again"
+    [comment] = summaries(fake, repo, pr)
+    state = parse_state(comment.body)
+    assert state is not None and state.fingerprints() == set(fingerprints(new)) and sha1 not in comment.body
+
+
+# ----------------------------------------------------------------------------- 11: another app's marked comment
+@pytest.mark.parametrize("other_app", [(1111, "copycat"), None], ids=["another-app", "no-app"])
+def test_another_bots_comment_with_our_marker_is_left_alone(fake: FakeGitHub, tmp_path: Path, other_app: tuple[int, str] | None) -> None:
+    repo, pr = pull_with(fake, {"src/app.js": BASE_JS}, {"src/app.js": ONE_EVAL})
+    copy = MARKER + "\n## Copycat: all good\n"
+    foreign = fake.add_issue_comment(repo, pr.number, copy, user="copycat[bot]", other_app=other_app)
+    assert foreign.user.is_bot and not foreign.via_app
+    with BotServer(settings_for(fake, tmp_path / "data")) as bot:
+        opened(fake, bot, repo, pr)
+        [run] = wait_for(lambda: done_runs(fake))
+        settle(fake)
+    assert (foreign.body, foreign.history, foreign.deleted) == (copy, [], False)
+    assert fake.requests_to("PATCH", rf"/issues/comments/{foreign.id}$") == []
+    assert fake.requests_to("DELETE", rf"/issues/comments/{foreign.id}$") == []
+    [ours] = summaries(fake, repo, pr)
+    assert [c.id for c in fake.issue_comments(repo, pr.number)] == [foreign.id, ours.id], "ours is created beside it"
+    [fp] = fingerprints(run)
+    assert f"`{fp[:8]}`" in ours.body and ours.history == []
+
+
+# ----------------------------------------------------------------------------- 12: review comments only on the diff
+WITH_HELMET = 'const express = require("express");\nconst helmet = require("helmet");\n\nconst app = express();\napp.use(helmet());\napp.use(express.json());\n\nmodule.exports = app;\n'
+WITHOUT_HELMET_WITH_EVAL = 'const express = require("express");\n\nconst app = express();\napp.use(express.json());\nrun(eval(req.query.code));\n\nmodule.exports = app;\n'
+"""Removing helmet reports the unchanged line 3 (`const app = express()`); the eval is on added line 5."""
+
+
+def test_review_comments_only_on_changed_lines_in_one_accepted_review(fake: FakeGitHub, tmp_path: Path) -> None:
+    repo, pr = pull_with(fake, {"src/app.js": WITH_HELMET, ".github/prwarden.yml": "review_comments: true\n"}, {"src/app.js": WITHOUT_HELMET_WITH_EVAL})
+    repo.set_role("writer", "write")
+    with BotServer(settings_for(fake, tmp_path / "data")) as bot:
+        opened(fake, bot, repo, pr)
+        [first] = wait_for(lambda: done_runs(fake))
+        wait_for(lambda: fake.reviews(repo, pr.number))
+        settle(fake)
+        assert sorted(a["start_line"] for a in first.annotations) == [3, 5], "a finding outside the diff, one inside"
+        command = fake.add_issue_comment(repo, pr.number, "/prwarden rescan", user="writer")
+        comment_event(fake, bot, repo, command)
+        wait_for(lambda: "rocket" in reactions(fake, command))
+        settle(fake)
+    assert [r.status for r in fake.requests_to("POST", r"/pulls/\d+/reviews$")] == [200], "one review, accepted, none after the rescan"
+    [review] = fake.reviews(repo, pr.number)
+    [comment] = fake.review_comments(repo, pr.number)
+    assert (comment.review_id, comment.path, comment.line, comment.side) == (review.id, "src/app.js", 5, "RIGHT")
+    assert "eval() called with dynamic expression" in comment.body
+    [_, second] = done_runs(fake)
+    assert fingerprints(second) == fingerprints(first), "the rescan found the same two findings"

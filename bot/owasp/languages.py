@@ -7,22 +7,21 @@ large pull request parses hundreds of files. Parsers are kept per thread because
 
 from __future__ import annotations
 
+import importlib
 import threading
 import time
-from collections.abc import Callable
 from functools import lru_cache
 
 import tree_sitter
-import tree_sitter_javascript
-import tree_sitter_python
-import tree_sitter_typescript
 
-_GRAMMARS: dict[str, Callable[[], object]] = {
-    "javascript": tree_sitter_javascript.language,
-    "typescript": tree_sitter_typescript.language_typescript,
-    "tsx": tree_sitter_typescript.language_tsx,
-    "python": tree_sitter_python.language,
+_GRAMMARS: dict[str, tuple[str, str]] = {
+    "javascript": ("tree_sitter_javascript", "language"),
+    "typescript": ("tree_sitter_typescript", "language_typescript"),
+    "tsx": ("tree_sitter_typescript", "language_tsx"),
+    "python": ("tree_sitter_python", "language"),
 }
+"""Grammar name -> (package, function returning the language). Packages load on first use:
+a change with no source file (a manifest bump) never pays for them."""
 
 EXTENSIONS: dict[str, str] = {
     ".js": "javascript",
@@ -75,7 +74,8 @@ def language_for_path(path: str) -> str | None:
 @lru_cache(maxsize=None)
 def grammar(name: str) -> tree_sitter.Language:
     """The tree-sitter Language for a grammar name; KeyError for an unknown one."""
-    return tree_sitter.Language(_GRAMMARS[name]())
+    package, function = _GRAMMARS[name]
+    return tree_sitter.Language(getattr(importlib.import_module(package), function)())
 
 
 _local = threading.local()

@@ -784,8 +784,11 @@ class SummaryCommentPublisher:
     def _by_us(self, comment: dict[str, Any]) -> bool:
         if (comment.get("user") or {}).get("type") != "Bot":
             return False
+        if self.app_id is None:
+            return True
+        # GitHub names the App behind every comment written with an installation token.
         app = comment.get("performed_via_github_app")
-        return self.app_id is None or not isinstance(app, dict) or str(app.get("id")) == self.app_id
+        return isinstance(app, dict) and str(app.get("id")) == self.app_id
 
     async def _ours(self, number: int, *, fresh: bool = False) -> list[dict[str, Any]]:
         if not fresh and number in self._listed:

@@ -55,17 +55,23 @@ class SQLiteStateStore(StateStore):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._opened_lock = threading.Lock()
         with self._connect() as db:
             db.executescript(_SCHEMA)
             db.execute("DELETE FROM pull_heads WHERE seen_at < ?", (time.time() - HEAD_RETENTION_SECONDS,))
 
     def _connect(self) -> sqlite3.Connection:
+        """One connection per thread (calls run in `asyncio.to_thread` workers); all are
+        remembered so `close` releases them."""
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=10.0)
+            db = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             self._local.db = db
+            with self._opened_lock:
+                self._opened.append(db)
         return db
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
@@ -140,6 +146,7 @@ class SQLiteStateStore(StateStore):
 
     async def rescan_started(self, repo: str, number: int) -> frozenset[str] | None:
         def start(db: sqlite3.Connection) -> frozenset[str] | None:
+            db.execute("BEGIN IMMEDIATE")  # a command widening the claim meanwhile must not be lost
             row = db.execute("SELECT kinds FROM rescan_claims WHERE repo = ? AND number = ?", (repo, number)).fetchone()
             db.execute("DELETE FROM rescan_claims WHERE repo = ? AND number = ?", (repo, number))
             return _kinds(str(row[0])) if row else None
@@ -168,10 +175,11 @@ class SQLiteStateStore(StateStore):
         await self._run(lambda db: db.executemany("INSERT OR IGNORE INTO reviewed VALUES (?, ?, ?)", items))
 
     async def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
+        with self._opened_lock:
+            opened, self._opened = self._opened, []
+        for db in opened:
             db.close()
-            self._local.db = None
+        self._local = threading.local()
 
 
 def _kinds(text: str) -> frozenset[str]:

@@ -71,7 +71,7 @@ def comment_created(payload: Mapping[str, Any]) -> list[JobSpec]:
         if "pull_request" not in issue or str(user.get("type")) == "Bot" or str(user.get("login", "")).endswith("[bot]"):
             return []
         first = body.lstrip()[:MAX_COMMAND_CHARS].split("\n", 1)[0].strip()
-        if first.split(" ", 1)[0].lower() != COMMAND_PREFIX:
+        if (first.split(None, 1) or [""])[0].lower() != COMMAND_PREFIX:
             return []
         repo = payload["repository"]["full_name"]
         job = JobSpec(

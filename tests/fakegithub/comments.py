@@ -45,6 +45,8 @@ class IssueCommentState:
     updated_at: float
     #: True when written through an installation token: ``performed_via_github_app`` is the app.
     via_app: bool = False
+    #: Written by another App's installation: its (id, slug), shown as ``performed_via_github_app``.
+    other_app: tuple[int, str] | None = None
     deleted: bool = False
     reactions: list[ReactionState] = field(default_factory=list)
     #: Earlier bodies, oldest first (one entry per accepted edit).
@@ -153,6 +155,8 @@ def issue_comment_json(fake: FakeGitHub, comment: IssueCommentState) -> dict[str
         "created_at": auth.format_timestamp(comment.created_at),
         "updated_at": auth.format_timestamp(comment.updated_at),
         "author_association": comment.author_association,
-        "performed_via_github_app": app_json_for(fake) if comment.via_app else None,
+        "performed_via_github_app": (
+            app_json_for(fake, *comment.other_app) if comment.other_app else app_json_for(fake) if comment.via_app else None
+        ),
         "reactions": reaction_rollup(f"{url}/reactions", comment.reactions),
     }

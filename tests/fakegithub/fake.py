@@ -542,13 +542,15 @@ class FakeGitHub:
         user: str = OCTOCAT_LOGIN,
         author_association: str | None = None,
         via_app: bool = False,
+        other_app: tuple[int, str] | None = None,
     ) -> IssueCommentState:
         """Test-side: a comment written by ``user`` on issue/PR ``number`` (no HTTP, no body checks).
 
         ``author_association`` defaults to what the repository's roles imply (users.py); pass
         e.g. "FIRST_TIMER" or "CONTRIBUTOR" explicitly.  Bot accounts are logins ending in
         ``[bot]`` (or registered with ``add_user(login, "Bot")``); comments by our own bot
-        (``fake.bot_user.login``) carry ``performed_via_github_app`` like those made over HTTP.
+        (``fake.bot_user.login``) carry ``performed_via_github_app`` like those made over HTTP;
+        ``other_app=(id, slug)`` makes it another App's comment.
         """
         if number not in repo.pulls and number not in repo.issues:
             raise KeyError(f"{repo.full_name}: no issue or pull request #{number}")
@@ -565,6 +567,7 @@ class FakeGitHub:
             created_at=now,
             updated_at=now,
             via_app=via_app or author.id == self.bot_user.id,
+            other_app=other_app,
         )
         return self.comment_store.add(comment)
 
