@@ -147,6 +147,11 @@ def main() -> None:
 
 def measure(args: argparse.Namespace, repo: Path, registry: str, proxy: LatencyProxy, ncu: Path, node: str, root: Path) -> dict[str, object]:
     base_env = {k: v for k, v in os.environ.items() if not k.lower().startswith("npm_config_")}
+    # Byte-compiled modules, as an installed package has them (pip compiles on install), written by
+    # the untimed first run; as in bench/scan_speed.py. node compiles ncu's modules on every run
+    # either way (no compile cache before Node 22).
+    base_env.pop("PYTHONDONTWRITEBYTECODE", None)
+    base_env["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
     prwarden = [sys.executable, "-m", "bot.cli", "scan", "--repo", str(repo), "--base", "main", "--head", "pr", "--format", "json"]
 
     def prwarden_run(data_dir: Path) -> tuple[float, int]:
