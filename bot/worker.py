@@ -47,6 +47,9 @@ it, so several comments a few seconds apart make one scan."""
 RESCAN_CLAIM_STALE_SECONDS = 900.0
 """A claimed rescan that has not started after this long is presumed lost: the next command
 queues a new one rather than waiting on it forever."""
+REFUSAL_REPLY_SECONDS = 3600.0
+"""A person without write access gets the polite reply once per PR in this long; later
+commands get a "confused" reaction only."""
 HEAD_WATCH_SECONDS = 1.0
 """How often a running scan checks whether a newer head of its PR has started scanning."""
 MAX_PULLS_PER_RERUN = 10
@@ -89,15 +92,18 @@ class Worker:
         self.retry_base = retry_base
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Run `settings.workers` job loops until `stop` is set."""
-        await asyncio.gather(*(self._loop(stop, index) for index in range(self.settings.workers)))
+        """Run `settings.workers` job loops until `stop` is set, plus one for commands and re-runs
+        only: those are a few quick API calls (the 👀 comes "at once"), and must not wait behind
+        long scans that hold every other loop."""
+        loops = [self._loop(stop, index) for index in range(self.settings.workers)]
+        await asyncio.gather(*loops, self._loop(stop, -1, kinds=(COMMAND, RERUN)))
 
-    async def _loop(self, stop: asyncio.Event, index: int) -> None:
+    async def _loop(self, stop: asyncio.Event, index: int, kinds: tuple[str, ...] = ()) -> None:
         while not stop.is_set():
             if index > 0 and self._intake_busy():
                 await asyncio.sleep(0.25)
                 continue
-            job = await self.queue.claim(lease_seconds=LEASE_SECONDS)
+            job = await self.queue.claim(lease_seconds=LEASE_SECONDS, kinds=kinds)
             if job is None:
                 await self.queue.wait(timeout=1.0)
                 continue
@@ -326,11 +332,14 @@ class Worker:
     ) -> None:
         """One review with a comment per new finding on a line of the diff (`review_comments:
         true`); findings commented on by an earlier scan are not commented again."""
-        plan = plan_review(result.findings, changed, await self.state.reviewed(repo, number))
+        publisher = ReviewPublisher(client, repo)
+        # GitHub's own list too: the state store may be new (a moved or lost data directory).
+        already = await self.state.reviewed(repo, number) | await publisher.commented(number)
+        plan = plan_review(result.findings, changed, already)
         if not plan.comments:
             return
         summary = f"PR Warden: {len(plan.comments)} finding{'s' if len(plan.comments) != 1 else ''} on lines this pull request changes."
-        if await ReviewPublisher(client, repo).post(number, head_sha, plan, summary=summary):
+        if await publisher.post(number, head_sha, plan, summary=summary):
             await self.state.mark_reviewed(repo, number, plan.fingerprints)
 
     def _pr_lock(self, repo: str, number: int) -> asyncio.Lock:
@@ -343,7 +352,12 @@ class Worker:
         client = self.github.installation(int(p["installation_id"]))
         async with client.session():
             if await conversation.permission(client, repo, login) not in ALLOWED_PERMISSIONS:
-                await conversation.reply(client, repo, number, REFUSED)
+                # Once an hour per person and PR: anyone who can comment could otherwise make the
+                # bot post a reply per comment.
+                if await self.state.first_refusal(repo, number, login, now=time.time(), window_seconds=REFUSAL_REPLY_SECONDS):
+                    await conversation.reply(client, repo, number, REFUSED)
+                else:
+                    await conversation.react(client, repo, comment_id, "confused")
                 return
             await conversation.react(client, repo, comment_id, "eyes")
             command = parse_command(str(p["command"]))

@@ -290,10 +290,13 @@ def test_commands_that_do_nothing_and_a_refusal(fake: FakeGitHub, tmp_path: Path
         settle(fake)
         assert len(fake.requests) == requests_before, "no call to GitHub at all"
 
-        # A read-only user: a polite reply, no eyes, no scan.
+        # A read-only user: a polite reply, no eyes, no scan. Once: again, only a "confused".
         refused = fake.add_issue_comment(repo, pr.number, "/prwarden rescan", user="reader")
         comment_event(fake, bot, repo, refused)
         wait_for(lambda: replies(fake, repo, pr))
+        again = fake.add_issue_comment(repo, pr.number, "/prwarden rescan", user="reader")
+        comment_event(fake, bot, repo, again)
+        wait_for(lambda: reactions(fake, again) == ["confused"])
         # Help by a writer: the help text.
         helped = fake.add_issue_comment(repo, pr.number, "/prwarden help", user="writer")
         comment_event(fake, bot, repo, helped)
@@ -744,3 +747,26 @@ def test_review_comments_only_on_changed_lines_in_one_accepted_review(fake: Fake
     assert "eval() called with dynamic expression" in comment.body
     [_, second] = done_runs(fake)
     assert fingerprints(second) == fingerprints(first), "the rescan found the same two findings"
+
+
+# ----------------------------------------------------------------------------- 13: eyes while every scan loop is busy
+def test_a_command_is_answered_at_once_while_long_scans_hold_every_worker_loop(fake: FakeGitHub, tmp_path: Path) -> None:
+    first, one = pull_with(fake, {"src/app.js": BASE_JS}, {"src/app.js": ONE_EVAL})
+    second, two = pull_with(fake, {"src/app.js": BASE_JS}, {"src/app.js": ONE_EVAL}, name="octo-org/other")
+    first.set_role("writer", "write")
+    fake.inject("GET", r"/contents/src/app\.js$", Fault.delay(SLOW_READ), Fault.delay(SLOW_READ))
+    with BotServer(settings_for(fake, tmp_path / "data")) as bot:
+        assert bot.settings.workers == 2
+        opened(fake, bot, first, one)
+        opened(fake, bot, second, two)
+        wait_for(lambda: len([r for r in fake.requests_to("GET", r"/contents/src/app\.js$") if r.fault == "delay"]) == 2)
+        asked = time.time()
+        command = fake.add_issue_comment(first, one.number, "/prwarden help", user="writer")
+        comment_event(fake, bot, first, command)
+        wait_for(lambda: reactions(fake, command) == ["eyes", "rocket"])
+        answered = time.time() - asked
+        assert not done_runs(fake), "both scans were still running"
+        wait_for(lambda: len(done_runs(fake)) == 2)
+        settle(fake)
+    assert answered < SLOW_READ - 1.5, f"the command waited {answered:.1f}s for a scan loop"
+    assert replies(fake, first, one) == [HELP]

@@ -134,6 +134,25 @@ async def test_claims_oldest_first_with_the_stored_fields(tmp_path: Path) -> Non
         assert len(jobs[0].id) == 32 and len({j.id for j in jobs}) == 5
 
 
+@async_test
+async def test_a_delayed_job_waits_and_a_claim_can_ask_for_kinds(tmp_path: Path) -> None:
+    clock = Clock()
+    async with SQLiteQueue(tmp_path / "q.sqlite3", clock=clock) as q:
+        await q.enqueue("scan", "later", {"n": 1}, delay_seconds=3.0)
+        await q.enqueue("scan", "now", {"n": 2})
+        await q.enqueue("command", "cmd", {"n": 3})
+        # Only commands: the older scan is passed over.
+        command = await q.claim(kinds=("command", "rerun"))
+        assert command is not None and command.key == "cmd"
+        assert await q.claim(kinds=("rerun",)) is None
+        ready = await q.claim()
+        assert ready is not None and ready.key == "now"
+        assert await q.claim() is None, "the delayed job is not runnable yet"
+        clock.t += 3.0
+        later = await q.claim()
+        assert later is not None and later.key == "later" and later.payload == {"n": 1}
+
+
 # ------------------------------------------------------------------------ leases and retries
 
 

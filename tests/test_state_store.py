@@ -482,3 +482,21 @@ def test_close_releases_the_database_files(tmp_path: Path) -> None:
         return _open_files(path)
 
     assert asyncio.run(main()) == []
+
+
+def test_a_refusal_is_answered_once_per_window_per_person_and_pull_request(tmp_path: Path) -> None:
+    async def main() -> list[bool]:
+        store = SQLiteStateStore(tmp_path / "state.sqlite3")
+        try:
+            return [
+                await store.first_refusal(REPO, 1, "reader", now=1000.0, window_seconds=3600),
+                await store.first_refusal(REPO, 1, "reader", now=1500.0, window_seconds=3600),
+                await store.first_refusal(REPO, 1, "someone", now=1500.0, window_seconds=3600),
+                await store.first_refusal(REPO, 2, "reader", now=1500.0, window_seconds=3600),
+                await store.first_refusal(REPO, 1, "reader", now=4700.0, window_seconds=3600),
+                await store.first_refusal(REPO, 1, "reader", now=4800.0, window_seconds=3600),
+            ]
+        finally:
+            await store.close()
+
+    assert asyncio.run(main()) == [True, False, True, True, True, False]

@@ -88,8 +88,8 @@ class JobQueue(ABC):
         """
 
     @abstractmethod
-    async def claim(self, *, lease_seconds: float = 600) -> Job | None:
-        """Lease the job that has been runnable longest, or None.
+    async def claim(self, *, lease_seconds: float = 600, kinds: tuple[str, ...] = ()) -> Job | None:
+        """Lease the job that has been runnable longest, or None; of `kinds` only, if given.
 
         Runnable: pending and past its retry delay, or leased with an expired lease (its worker
         died). Claiming counts an attempt; Job.attempts is the count before this claim.

@@ -279,8 +279,8 @@ class SQLiteQueue(JobQueue):
         with _immediate(conn):
             return [(fut, True, self._op_enqueue(conn, now, *args)) for args, fut in batch]
 
-    async def claim(self, *, lease_seconds: float = 600) -> Job | None:
-        return await self._submit(self._op_claim, (float(lease_seconds),))  # type: ignore[no-any-return]
+    async def claim(self, *, lease_seconds: float = 600, kinds: tuple[str, ...] = ()) -> Job | None:
+        return await self._submit(self._op_claim, (float(lease_seconds), tuple(kinds)))  # type: ignore[no-any-return]
 
     async def complete(self, job_id: str) -> None:
         await self._submit(self._op_complete, (job_id,))
@@ -580,10 +580,12 @@ class SQLiteQueue(JobQueue):
         )
         return Enqueued.ACCEPTED if cur.rowcount else Enqueued.COALESCED
 
-    def _op_claim(self, conn: sqlite3.Connection, now: float, lease_seconds: float) -> Job | None:
-        row = conn.execute(
-            _SQL_CLAIM, (now + lease_seconds, self._owner, now, now)
-        ).fetchone()
+    def _op_claim(self, conn: sqlite3.Connection, now: float, lease_seconds: float, kinds: tuple[str, ...] = ()) -> Job | None:
+        if kinds:
+            sql = _SQL_CLAIM.replace("AND ready_at <= ?", f"AND ready_at <= ? AND kind IN ({','.join('?' * len(kinds))})")
+            row = conn.execute(sql, (now + lease_seconds, self._owner, now, now, *kinds)).fetchone()
+        else:
+            row = conn.execute(_SQL_CLAIM, (now + lease_seconds, self._owner, now, now)).fetchone()
         if row is None:
             return None
         job_id, kind, key, payload, attempts, created_at = row

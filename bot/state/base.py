@@ -85,6 +85,10 @@ class StateStore(ABC):
         """Fingerprints remembered by `remember_reported`."""
 
     @abstractmethod
+    async def first_refusal(self, repo: str, number: int, login: str, *, now: float, window_seconds: float) -> bool:
+        """True (and recorded) unless `login` was refused on this PR within the window."""
+
+    @abstractmethod
     async def reviewed(self, repo: str, number: int) -> set[str]:
         """Fingerprints already posted as review comments on this PR."""
 

@@ -39,6 +39,10 @@ CREATE TABLE IF NOT EXISTS rescan_claims (
     repo TEXT NOT NULL, number INTEGER NOT NULL, at REAL NOT NULL, kinds TEXT NOT NULL,
     PRIMARY KEY (repo, number)
 );
+CREATE TABLE IF NOT EXISTS refusals (
+    repo TEXT NOT NULL, number INTEGER NOT NULL, login TEXT NOT NULL, at REAL NOT NULL,
+    PRIMARY KEY (repo, number, login)
+);
 CREATE TABLE IF NOT EXISTS reported (
     repo TEXT NOT NULL, number INTEGER NOT NULL, fingerprint TEXT NOT NULL,
     PRIMARY KEY (repo, number, fingerprint)
@@ -165,6 +169,17 @@ class SQLiteStateStore(StateStore):
     async def reported(self, repo: str, number: int) -> set[str]:
         rows = await self._run(lambda db: db.execute("SELECT fingerprint FROM reported WHERE repo = ? AND number = ?", (repo, number)).fetchall())
         return {str(r[0]) for r in rows}
+
+    async def first_refusal(self, repo: str, number: int, login: str, *, now: float, window_seconds: float) -> bool:
+        def note(db: sqlite3.Connection) -> bool:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute("SELECT at FROM refusals WHERE repo = ? AND number = ? AND login = ?", (repo, number, login)).fetchone()
+            if row is not None and now - float(row[0]) < window_seconds:
+                return False
+            db.execute("INSERT OR REPLACE INTO refusals VALUES (?, ?, ?, ?)", (repo, number, login, now))
+            return True
+
+        return await self._run(note)
 
     async def reviewed(self, repo: str, number: int) -> set[str]:
         rows = await self._run(lambda db: db.execute("SELECT fingerprint FROM reviewed WHERE repo = ? AND number = ?", (repo, number)).fetchall())
