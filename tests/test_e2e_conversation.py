@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from bot.commands import HELP, REFUSED
-from bot.report.comment import MARKER, parse_state
+from bot.report.comment import MARKER, MAX_COMMENT_CHARS, parse_state
 from bot.state import SQLiteStateStore
 from bot.worker import RESCAN_GATHER_SECONDS
 from tests.botserver import BotServer, wait_for
@@ -347,6 +347,12 @@ def test_rerun_buttons_and_the_rescan_action(fake: FakeGitHub, tmp_path: Path) -
         deliver(fake, bot, "check_suite", fork)
         wait_for(lambda: len(done_runs(fake)) == 4)
         settle(fake)
+        # "Re-run" on one check run of a fork PR: the same.
+        fork_run = fake.check_run_payload(repo, first, "rerequested", INSTALLATION, fork=True)
+        assert fork_run["check_run"]["pull_requests"] == []
+        deliver(fake, bot, "check_run", fork_run)
+        wait_for(lambda: len(done_runs(fake)) == 5)
+        settle(fake)
 
     runs = done_runs(fake)
     assert all(r.head_sha == pr.head_sha and r.conclusion == "failure" for r in runs)
@@ -355,10 +361,11 @@ def test_rerun_buttons_and_the_rescan_action(fake: FakeGitHub, tmp_path: Path) -
 
 
 # ----------------------------------------------------------------------------- 6: superseded
-def test_a_late_delivery_for_an_older_head_is_superseded(fake: FakeGitHub, tmp_path: Path) -> None:
+@pytest.mark.parametrize("late_action", ["opened", "synchronize"])
+def test_a_late_delivery_for_an_older_head_is_superseded(fake: FakeGitHub, tmp_path: Path, late_action: str) -> None:
     repo, pr = pull_with(fake, {"src/app.js": BASE_JS}, {"src/app.js": ONE_EVAL})
     sha1 = pr.head_sha
-    late = fake.pull_request_payload(repo, pr, action="opened", installation_id=INSTALLATION)
+    late = fake.pull_request_payload(repo, pr, action=late_action, installation_id=INSTALLATION)
     sha2 = repo.commit({"src/app.js": OTHER_EVAL}, branch="feature", message="push")
     assert pr.head_sha == sha2 != sha1
     with BotServer(settings_for(fake, tmp_path / "data")) as bot:
@@ -770,3 +777,23 @@ def test_a_command_is_answered_at_once_while_long_scans_hold_every_worker_loop(f
         settle(fake)
     assert answered < SLOW_READ - 1.5, f"the command waited {answered:.1f}s for a scan loop"
     assert replies(fake, first, one) == [HELP]
+
+
+# ----------------------------------------------------------------------------- 14: a comment that would not fit
+def test_thousands_of_findings_make_a_summary_comment_github_accepts(fake: FakeGitHub, tmp_path: Path) -> None:
+    many = BASE_JS + "".join(f"run{i}(eval(req.query.code{i}));\n" for i in range(3000))
+    repo, pr = pull_with(fake, {"src/app.js": BASE_JS}, {"src/app.js": many})
+    with BotServer(settings_for(fake, tmp_path / "data")) as bot:
+        opened(fake, bot, repo, pr)
+        [run] = wait_for(lambda: done_runs(fake), timeout=60)
+        wait_for(lambda: summaries(fake, repo, pr), timeout=30)
+        settle(fake)
+    assert len(run.annotations) == 3000
+    posted = fake.requests_to("POST", r"/issues/\d+/comments$")
+    assert [r.status for r in posted] == [201], "one comment, not refused as too long"
+    [comment] = summaries(fake, repo, pr)
+    assert len(comment.body) <= MAX_COMMENT_CHARS
+    assert "**3,000 findings**" in comment.body
+    assert re.search(r"and [\d,]+ more", comment.body), "the rows that did not fit are counted, not dropped silently"
+    state = parse_state(comment.body)
+    assert state is not None and len(state.fingerprints()) > 0
