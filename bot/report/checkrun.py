@@ -18,13 +18,6 @@ from bot.report.jsonout import PREEXISTING_LABEL, suppressed_reasons
 CHECK_NAME = "PR Warden"
 """The run a required status check names; only full scans use it."""
 
-
-def check_name(only: frozenset[Kind] = frozenset()) -> str:
-    """A `/prwarden rescan drift` run is "PR Warden (DRIFT only)": under the gate's name, a run
-    that skipped OWASP could turn a failing gate green."""
-    if not only:
-        return CHECK_NAME
-    return f"{CHECK_NAME} ({' and '.join(KIND_HEADINGS[k] for k in Kind if k in only)} only)"
 MAX_ANNOTATIONS_PER_REQUEST = 50
 MAX_OUTPUT_BYTES = 65535
 MAX_ANNOTATION_TITLE_CHARS = 255
@@ -40,6 +33,14 @@ LEVEL_BY_SEVERITY = {
 }
 
 KIND_HEADINGS = {Kind.DRIFT: "DRIFT", Kind.OWASP: "OWASP", Kind.SCANNER: "SCANNER"}
+
+
+def check_name(only: frozenset[Kind] = frozenset()) -> str:
+    """A `/prwarden rescan drift` run is "PR Warden (DRIFT only)": under the gate's name, a run
+    that skipped OWASP could turn a failing gate green."""
+    if not only:
+        return CHECK_NAME
+    return f"{CHECK_NAME} ({' and '.join(KIND_HEADINGS[k] for k in Kind if k in only)} only)"
 
 
 def truncate_utf8(text: str, limit: int, marker: str = TRUNCATION_MARKER) -> str:
