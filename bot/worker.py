@@ -384,8 +384,9 @@ class Worker:
         """Ids resolve against what the latest scan of this PR reported (the check run and the
         summary comment show them), and the comment's own state for scans before that record."""
         known = await self.state.reported(repo, number)
-        previous = await SummaryCommentPublisher(client, repo, self.settings.app_id).previous(number)
-        known |= previous.fingerprints() if previous else frozenset()
+        if not known:  # a PR last scanned before the store kept this, or with nothing reported
+            previous = await SummaryCommentPublisher(client, repo, self.settings.app_id).previous(number)
+            known = set(previous.fingerprints()) if previous else set()
         matches = sorted({f for f in known if f.startswith(command.finding_id)})
         if len(matches) != 1:
             why = "no finding reported on this pull request has" if not matches else "more than one finding has"

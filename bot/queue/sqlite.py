@@ -105,12 +105,14 @@ _SQL_INSERT_JOB = (
     "VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?) "
     "ON CONFLICT (key) WHERE state = 'pending' DO NOTHING"
 )
-_SQL_CLAIM = (
+_SQL_CLAIM_OF = (
     "UPDATE jobs SET state = 'leased', ready_at = ?, owner = ?, attempts = attempts + 1, "
     "updated_at = ? WHERE seq = (SELECT seq FROM jobs WHERE state IN ('pending', 'leased') "
-    "AND ready_at <= ? ORDER BY ready_at, seq LIMIT 1) "
+    "AND ready_at <= ?{kinds} ORDER BY ready_at, seq LIMIT 1) "
     "RETURNING id, kind, key, payload, attempts, created_at"
 )
+"""`{kinds}`: empty, or ` AND kind IN (?, ...)` for a loop that takes some kinds only."""
+_SQL_CLAIM = _SQL_CLAIM_OF.format(kinds="")
 
 _OWNER_RE = re.compile(r"[0-9a-f]{32}")
 _STOP = object()
@@ -581,11 +583,8 @@ class SQLiteQueue(JobQueue):
         return Enqueued.ACCEPTED if cur.rowcount else Enqueued.COALESCED
 
     def _op_claim(self, conn: sqlite3.Connection, now: float, lease_seconds: float, kinds: tuple[str, ...] = ()) -> Job | None:
-        if kinds:
-            sql = _SQL_CLAIM.replace("AND ready_at <= ?", f"AND ready_at <= ? AND kind IN ({','.join('?' * len(kinds))})")
-            row = conn.execute(sql, (now + lease_seconds, self._owner, now, now, *kinds)).fetchone()
-        else:
-            row = conn.execute(_SQL_CLAIM, (now + lease_seconds, self._owner, now, now)).fetchone()
+        sql = _SQL_CLAIM_OF.format(kinds=f" AND kind IN ({', '.join('?' * len(kinds))})") if kinds else _SQL_CLAIM
+        row = conn.execute(sql, (now + lease_seconds, self._owner, now, now, *kinds)).fetchone()
         if row is None:
             return None
         job_id, kind, key, payload, attempts, created_at = row

@@ -359,8 +359,6 @@ def utf16_size(text: str) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
-_size = utf16_size
-
 
 def _plural(count: int, word: str) -> str:
     return f"{count:,} {word if count == 1 else word + 's'}"
@@ -415,16 +413,16 @@ def _fit(parts: list[_Part], budget: int) -> str:
     blocks = sorted((p for p in parts if isinstance(p, _Block)), key=lambda b: b.priority)
     for block in blocks:
         block.shown = 0
-    size = _size(_join(parts, 0)) + _SHORTENED_RESERVE
+    size = utf16_size(_join(parts, 0)) + _SHORTENED_RESERVE
     for block in blocks:
         for item in block.items:
-            cost = _size(item) + 1
+            cost = utf16_size(item) + 1
             if size + cost > budget:
                 break
             block.shown += 1
             size += cost
     body = _join(parts, sum(b.dropped for b in blocks))
-    while _size(body) > budget:  # only if the estimate was off: keep cutting from the end
+    while utf16_size(body) > budget:  # only if the estimate was off: keep cutting from the end
         shrinkable = [b for b in blocks if b.shown]
         if not shrinkable:
             break
@@ -745,7 +743,7 @@ def render_comment(
     parts.extend(_skipped(result))
     if findings:
         parts.append("To accept a finding, reply `/prwarden ignore <id> <reason>` with its ID from the table.")
-    body = _fit(parts, COMMENT_BUDGET - _size(state_line) - 2) + "\n\n" + state_line
+    body = _fit(parts, COMMENT_BUDGET - utf16_size(state_line) - 2) + "\n\n" + state_line
     shortened = sum(p.dropped for p in parts if isinstance(p, _Block))
     return RenderedComment(body=body, state=state, shortened=shortened)
 
