@@ -52,8 +52,10 @@ class Stage(ABC):
 
     @abstractmethod
     def wants(self, path: str) -> bool:
-        """Whether a change to `path` can give this stage anything to report."""
+        """Whether a change to `path` can give this stage anything to report: the stage runs
+        when one changed file is wanted."""
 
     @abstractmethod
     async def run(self, source: Source, changes: Sequence[ChangedFile]) -> AnalyzerOutput:
-        """Look at the changed files this stage wants (the pipeline passes only those)."""
+        """Look at the change. It gets every changed file: what it wants, and the others for
+        context (drift reads a changed base.txt that a changed requirements.txt includes)."""

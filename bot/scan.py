@@ -240,6 +240,8 @@ REMOVAL_REASON = "the change removed code elsewhere in this file that kept this 
 
 def _removal_rule_ids(analyzers: Sequence[Analyzer]) -> frozenset[str]:
     """Rules whose findings depend on the whole file (`report_when_removed` in a condition)."""
+    if not any(getattr(analyzer, "rules", ()) for analyzer in analyzers):
+        return frozenset()  # no rules, nothing to import (a drift-only `prwarden scan`)
     from bot.owasp.conditions import reports_when_removed
 
     return frozenset(
@@ -366,9 +368,9 @@ async def run_scan(
     changes = await source.changes()
     notices: list[Notice] = list(changes.notices)
     staged = [
-        asyncio.ensure_future(stage.run(source, mine))
+        asyncio.ensure_future(stage.run(source, changes.files))
         for stage in stages
-        if (mine := [f for f in changes.files if stage.wants(f.path)])
+        if any(stage.wants(f.path) for f in changes.files)
     ]
     wanted = [f for f in changes.files if (f.changed_lines or f.patch_missing) and any(a.wants(f.path) for a in analyzers)]
 

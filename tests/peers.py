@@ -57,9 +57,12 @@ def _npm_pack(spec: str, destination: Path) -> Path:
     npm = shutil.which("npm")
     if npm is None:
         raise RuntimeError(f"npm is required to fetch the test peer {spec}")
+    # From npm's own configuration: never from a registry a test pointed NPM_CONFIG_REGISTRY at.
+    env = {k: v for k, v in os.environ.items() if k.lower() != "npm_config_registry"}
     proc = subprocess.run(
         [npm, "pack", spec, "--pack-destination", str(destination), "--json", "--ignore-scripts"],
         cwd=destination,
+        env=env,
         capture_output=True,
         text=True,
         timeout=NPM_TIMEOUT_SECONDS,

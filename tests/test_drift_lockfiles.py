@@ -348,7 +348,7 @@ def test_uv_lock_registry_entry_wins_over_an_earlier_git_one() -> None:
             "[[package]]",
             'name = "attrs"',
             'version = "23.2.0"',
-            'source = { registry = "https://pypi.org/simple" }',
+            'source = { registry = "https://pypi.example/simple" }',
         ]
     )
     assert parse_lockfile("uv.lock", text).resolve("", pypi("attrs")) == "23.2.0"

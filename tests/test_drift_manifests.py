@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.drift.manifests import FORMATS, is_manifest, package_json, parse_manifest, pyproject_toml, requirements_txt
-from bot.drift.model import Dependency, Ecosystem, Manifest, ManifestError
+from bot.drift.model import Dependency, Ecosystem, Include, Manifest, ManifestError
 
 DATA = Path(__file__).parent / "data" / "drift"
 
@@ -245,7 +245,11 @@ def test_package_json_top_level_must_be_an_object() -> None:
 def test_requirements_every_kind_of_line() -> None:
     manifest = parse_manifest("services/api/requirements-prod.txt", _read("requirements-prod.txt"))
     assert manifest.ecosystem is Ecosystem.PYPI
-    assert manifest.includes == ("requirements/base.txt", "../shared/common.txt", "constraints.txt")
+    assert [(i.target, i.constraints) for i in manifest.includes] == [
+        ("requirements/base.txt", False),
+        ("../shared/common.txt", False),
+        ("constraints.txt", True),
+    ]
     assert [_row(d) for d in manifest.dependencies] == [
         ("django", "Django", ">=4.2,<5", 8, None),
         ("django-rest-framework", "django_rest_framework", "==3.14.0", 9, None),
@@ -295,8 +299,8 @@ def test_requirements_continuation_takes_the_first_line_and_drops_hashes() -> No
 def test_requirements_options_and_comments_are_not_dependencies() -> None:
     text = "\n".join(
         [
-            "-i https://pypi.org/simple",
-            "--index-url=https://pypi.org/simple",
+            "-i https://pypi.example/simple",
+            "--index-url=https://pypi.example/simple",
             "--extra-index-url https://mirror.example/simple",
             "--find-links ./wheels",
             "--pre",
@@ -310,7 +314,7 @@ def test_requirements_options_and_comments_are_not_dependencies() -> None:
         ]
     )
     manifest = parse_manifest("requirements.txt", text)
-    assert manifest.includes == ("base.txt", "../constraints.txt")
+    assert manifest.includes == (Include("base.txt", 9), Include("../constraints.txt", 10, constraints=True))
     assert [_row(d) for d in manifest.dependencies] == [
         ("attrs", "attrs", ">=23", 11, None),
         ("url-with-fragment", "url-with-fragment", "https://example.com/p.zip#sha256=abc", 12, "URL"),

@@ -274,3 +274,48 @@ def test_a_lockfile_only_change_reaches_the_workspace_package_it_moved(repo: Rep
     found = drift(scan(repo, npm_stage))
     assert ("packages/api/package.json", line_of(api, '"vitest"'), "Vitest is 2 major versions behind (current: 2.1.9, latest: 4.0.18).") in found
     assert ("packages/api/package.json", 2, "100% of dependencies are 2+ major versions behind in @acme/api.") in found  # 4 behind before, 2 after
+
+
+def test_requirements_includes_are_read_as_part_of_the_file(repo: Repo, simple_index: tuple[IndexServer, IndexServer, IndexServer]) -> None:
+    """`-r` files count in the share and a change in one is checked, once; `-c` files declare
+    nothing; includes that cannot be read are notices at their line."""
+    registry = pypi_registry_from_env({"PIP_INDEX_URL": simple_index[0].url}, cache=MemoryCache())
+    stage = DriftStage({Ecosystem.NPM: None, Ecosystem.PYPI: registry})
+    base_requirements = "-r base.txt\n-c constraints.txt\n-r requirements/common.txt\nfriendly-bard==1.0.0\n"
+    repo.commit(
+        {
+            "requirements.txt": base_requirements,
+            "base.txt": "demo-lib==2.0.0\n-r requirements.txt\n",  # a cycle: read once
+            "constraints.txt": "partly-yanked==0.1\n",
+            "requirements/common.txt": "\n",
+        },
+        "base",
+    )
+    repo.branch()
+    head_requirements = base_requirements + "-r missing.txt\n-r ../outside.txt\n-r https://example.com/r.txt\n"
+    repo.commit(
+        {
+            "requirements.txt": head_requirements,
+            "base.txt": "demo-lib==0.5.0\n-r requirements.txt\n",  # not a manifest by name: checked as part of requirements.txt
+            "requirements/common.txt": "friendly-bard==0.9\n",  # a manifest itself: reported once, by itself
+        },
+        "pr",
+    )
+    result = scan(repo, stage)
+    assert sorted(drift(result)) == sorted(
+        [
+            ("base.txt", 1, "demo-lib is 2 major versions behind (spec: ==0.5.0, latest: 2.0.0)."),
+            ("requirements/common.txt", 1, "friendly-bard is 1 major version behind (spec: ==0.9, latest: 1.0.0)."),
+            ("requirements/common.txt", 1, "0% of dependencies are 2+ major versions behind in requirements/common.txt."),
+            # friendly-bard (worst: 1 behind) and demo-lib (0, then 2); partly-yanked is only a constraint.
+            ("requirements.txt", 1, "0% -> 50% of dependencies are 2+ major versions behind in requirements.txt."),
+        ]
+    )
+    summary = next(f for f in result.findings if f.path == "requirements.txt")
+    assert summary.properties["dependencies"] == 2
+    notices = sorted((n.path, n.line, n.message) for n in result.notices)
+    assert notices == [
+        ("requirements.txt", 5, "-r missing.txt: missing.txt not found; its dependencies are not counted"),
+        ("requirements.txt", 6, "-r ../outside.txt: not a file in the repository; its dependencies are not counted"),
+        ("requirements.txt", 7, "-r https://example.com/r.txt: not a file in the repository; its dependencies are not counted"),
+    ]

@@ -24,6 +24,7 @@ import os
 import tempfile
 from abc import ABC, abstractmethod
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -94,6 +95,16 @@ class RegistryCache(ABC):
     @abstractmethod
     async def put(self, key: CacheKey, entry: CacheEntry) -> None: ...
 
+    async def get_many(self, keys: Iterable[CacheKey]) -> dict[CacheKey, CacheEntry]:
+        """The entries held for `keys` (misses left out). A store with a per-call cost (a
+        thread hop, a round trip) answers a whole scan's keys in one."""
+        found: dict[CacheKey, CacheEntry] = {}
+        for key in keys:
+            entry = await self.get(key)
+            if entry is not None:
+                found[key] = entry
+        return found
+
     async def flush(self) -> None:
         """Write out what `put` deferred; registries call it once a batch of lookups is done."""
         return None
@@ -111,6 +122,12 @@ class MemoryCache(RegistryCache):
         if entry is not None:
             self._entries.move_to_end(key)
         return entry
+
+    async def get_many(self, keys: Iterable[CacheKey]) -> dict[CacheKey, CacheEntry]:
+        found = {key: entry for key in keys if (entry := self._entries.get(key)) is not None}
+        for key in found:
+            self._entries.move_to_end(key)
+        return found
 
     async def put(self, key: CacheKey, entry: CacheEntry) -> None:
         self._entries[key] = entry
@@ -145,6 +162,18 @@ class DiskCache(RegistryCache):
 
     async def put(self, key: CacheKey, entry: CacheEntry) -> None:
         await asyncio.to_thread(self._write, key, entry)
+
+    async def get_many(self, keys: Iterable[CacheKey]) -> dict[CacheKey, CacheEntry]:
+        """One thread hop for the batch: one per key cost a cold 300-package scan ~0.1 s."""
+        return await asyncio.to_thread(self._read_many, list(keys))
+
+    def _read_many(self, keys: list[CacheKey]) -> dict[CacheKey, CacheEntry]:
+        found = {}
+        for key in keys:
+            entry = self._read(key)
+            if entry is not None:
+                found[key] = entry
+        return found
 
     def _read(self, key: CacheKey) -> CacheEntry | None:
         try:
@@ -216,6 +245,17 @@ class TieredCache(RegistryCache):
             if entry is not None:
                 await self.memory.put(key, entry)
         return entry
+
+    async def get_many(self, keys: Iterable[CacheKey]) -> dict[CacheKey, CacheEntry]:
+        keys = list(keys)
+        found = await self.memory.get_many(keys)
+        missing = [key for key in keys if key not in found]
+        if missing:
+            from_disk = await self.disk.get_many(missing)
+            for key, entry in from_disk.items():
+                await self.memory.put(key, entry)
+            found.update(from_disk)
+        return found
 
     async def put(self, key: CacheKey, entry: CacheEntry) -> None:
         """Memory now; disk at `flush`, in one thread hop for the whole batch (one hop per

@@ -52,6 +52,17 @@ class Dependency:
 
 
 @dataclass(frozen=True)
+class Include:
+    """A file a manifest pulls in: requirements `-r` (its dependencies are this manifest's too)
+    or `-c` (a constraints file: it pins versions and declares nothing)."""
+
+    target: str
+    """As written, relative to the including file's folder."""
+    line: int
+    constraints: bool = False
+
+
+@dataclass(frozen=True)
 class Manifest:
     path: str
     ecosystem: Ecosystem
@@ -61,8 +72,8 @@ class Manifest:
     name_line: int | None = None
     workspaces: tuple[str, ...] = ()
     """Workspace globs relative to the manifest's folder (npm/yarn `workspaces`)."""
-    includes: tuple[str, ...] = ()
-    """Other files this one pulls in (requirements `-r`/`-c`), relative to its folder."""
+    includes: tuple[Include, ...] = ()
+    """Other files this one pulls in (requirements `-r`/`-c`)."""
     problems: tuple[ManifestError, ...] = ()
     """Entries that did not parse (a bad requirement line, a section that is not a table): the
     rest of the file is still read, and each problem becomes a notice with its own line."""

@@ -7,6 +7,10 @@ version is and how it is worded are the pure functions of `compare.py`, `version
 
 Only what the PR adds or changes is checked: a dependency added, a spec changed, or a locked
 version moved. Reordering, whitespace, unrelated edits and removals produce nothing.
+
+A requirements file's `-r` files are read as part of it, as pip reads them: their dependencies
+count in its workspace share, and a change to one of them is checked with it when the file is
+not a manifest by its own name (base.txt, dev.in), so nothing else would check it.
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ from bot.analysis import AnalyzerOutput, Stage
 from bot.drift.assess import Declared, DisplayNames, Thresholds, behind_finding, measure, share, summary_finding
 from bot.drift.compare import changed_dependencies
 from bot.drift.lockfiles import LOCKFILE_NAMES, is_lockfile, parse_lockfile
-from bot.drift.manifests import is_manifest, parse_manifest
+from bot.drift.manifests import is_manifest, parse_included, parse_manifest
 from bot.drift.model import (
     Ecosystem,
+    Include,
     Lockfile,
     Manifest,
     ManifestError,
@@ -46,6 +51,8 @@ MAX_LOCKFILE_DEPTH = 8
 """How many folders up from a manifest to look for its lockfile (workspace roots)."""
 MAX_WORKSPACES = 500
 """Workspace manifests re-read for one changed lockfile (each is a read through the source)."""
+MAX_INCLUDED_FILES = 50
+"""Files one requirements manifest may pull in with `-r`, transitively."""
 
 REGISTRY_SETTING = {Ecosystem.NPM: "NPM_CONFIG_REGISTRY", Ecosystem.PYPI: "PIP_INDEX_URL"}
 REGISTRY_LABEL = {Ecosystem.NPM: "npm registry", Ecosystem.PYPI: "PyPI index"}
@@ -57,6 +64,10 @@ class _Side:
 
     manifest: Manifest | None
     declared: list[Declared] = field(default_factory=list)
+    """Everything it declares, `-r` files included: what its workspace share is over."""
+    checked: list[Declared] = field(default_factory=list)
+    """What a change is looked for in: its own declarations, and those of `-r` files that the
+    change touched and no other manifest reports (not manifests by name)."""
 
 
 class DriftStage(Stage):
@@ -81,15 +92,18 @@ class DriftStage(Stage):
         return DriftStage(self.registries, thresholds, self.names)
 
     async def run(self, source: Source, changes: Sequence[ChangedFile]) -> AnalyzerOutput:
-        return await _Run(self, source).run([c for c in changes if c.status is not FileStatus.REMOVED and self.wants(c.path)])
+        present = [c for c in changes if c.status is not FileStatus.REMOVED]
+        return await _Run(self, source, {c.path for c in present}).run([c for c in present if self.wants(c.path)])
 
 
 class _Run:
     """One scan's drift work; caches every read so a lockfile shared by a workspace is read once."""
 
-    def __init__(self, stage: DriftStage, source: Source) -> None:
+    def __init__(self, stage: DriftStage, source: Source, changed_paths: set[str]) -> None:
         self.stage = stage
         self.source = source
+        self.changed_paths = changed_paths
+        """Every file the change adds or modifies, manifest or not."""
         self.notices: list[Notice] = []
         self._reads: dict[tuple[str, Side, int], asyncio.Future[bytes | None]] = {}
         self._locks: dict[tuple[str, Side, Ecosystem], asyncio.Future[tuple[str, Lockfile] | None]] = {}
@@ -103,7 +117,7 @@ class _Run:
         wanted: dict[Ecosystem, set[str]] = {}
         work: list[tuple[_Side, _Side, list[Declared]]] = []
         for head, base in pairs:
-            fresh = changed_dependencies(head.declared, base.declared)
+            fresh = changed_dependencies(head.checked, base.checked)
             if not fresh:
                 continue  # nothing added or changed: removals and reformatting report nothing
             work.append((head, base, fresh))
@@ -176,14 +190,72 @@ class _Run:
                 self.notices.append(Notice(NoticeKind.UNPARSEABLE, problem.message, path, problem.line))
         lock = await self._lockfile(path, manifest.ecosystem, side)
         workspace = _workspace_name(manifest)
-        declared = []
-        for dependency in manifest.dependencies:
-            current = None
-            if lock is not None and not dependency.outside:
-                importer, lockfile = lock
-                current = lockfile.resolve(importer, dependency)
-            declared.append(Declared(dependency, current, path, workspace))
-        return _Side(manifest, declared)
+
+        def declared_in(file: Manifest) -> list[Declared]:
+            declared = []
+            for dependency in file.dependencies:
+                current = None
+                if lock is not None and not dependency.outside:
+                    importer, lockfile = lock
+                    current = lockfile.resolve(importer, dependency)
+                declared.append(Declared(dependency, current, file.path, workspace))
+            return declared
+
+        own = declared_in(manifest)
+        everything, checked = list(own), list(own)
+        for included in await self._included(manifest, side):
+            items = declared_in(included)
+            everything.extend(items)
+            if included.path in self.changed_paths and not is_manifest(included.path):
+                checked.extend(items)
+                if side is Side.HEAD:
+                    for problem in included.problems:
+                        self.notices.append(Notice(NoticeKind.UNPARSEABLE, problem.message, included.path, problem.line))
+        return _Side(manifest, everything, checked)
+
+    async def _included(self, manifest: Manifest, side: Side) -> list[Manifest]:
+        """The files `-r` pulls into `manifest`, transitively and each once, as pip reads them:
+        within the repository, at most MAX_INCLUDED_FILES. (`-c` files only pin versions.)"""
+        found: list[Manifest] = []
+        seen = {manifest.path}
+        pending = [manifest]
+        while pending:
+            including = pending.pop(0)
+            for include in including.includes:
+                if include.constraints:
+                    continue
+
+                def skipped(why: str, including: Manifest = including, include: Include = include) -> None:
+                    if side is Side.HEAD and including.path in self.changed_paths:
+                        message = f"-r {include.target}: {why}"
+                        self.notices.append(Notice(NoticeKind.SKIPPED, message, including.path, include.line))
+
+                target = _include_path(including.path, include.target)
+                if target is None:
+                    skipped("not a file in the repository; its dependencies are not counted")
+                    continue
+                if target in seen:
+                    continue
+                if len(seen) > MAX_INCLUDED_FILES:
+                    skipped(f"more than {MAX_INCLUDED_FILES} files included; the rest are not counted")
+                    return found
+                seen.add(target)
+                try:
+                    data = await self._read(target, side, MAX_MANIFEST_BYTES)
+                except FileTooLarge:
+                    skipped(f"larger than {MAX_MANIFEST_BYTES // (1024 * 1024)} MB; its dependencies are not counted")
+                    continue
+                if data is None:
+                    skipped(f"{target} not found; its dependencies are not counted")
+                    continue
+                try:
+                    included = parse_included(manifest.path, target, data.decode("utf-8", errors="replace"))
+                except ManifestError as exc:
+                    skipped(f"{exc.message}; its dependencies are not counted")
+                    continue
+                found.append(included)
+                pending.append(included)
+        return found
 
     async def _lockfile(self, manifest_path: str, ecosystem: Ecosystem, side: Side) -> tuple[str, Lockfile] | None:
         """The nearest lockfile of the manifest's ecosystem in its folder or above, with the
@@ -306,6 +378,17 @@ def _folders_up(folder: str) -> Iterable[str]:
         if not folder:
             return
         folder = posixpath.dirname(folder)
+
+
+def _include_path(including: str, target: str) -> str | None:
+    """Where `-r target` in the file `including` points, repository-relative; None for a URL,
+    an absolute path or one that leaves the repository (never read: not the PR's files)."""
+    if "://" in target or target.startswith(("/", "~", "\\")) or (len(target) > 1 and target[1] == ":"):
+        return None
+    path = posixpath.normpath(posixpath.join(posixpath.dirname(including), target))
+    if path == ".." or path.startswith("../") or path == ".":
+        return None
+    return path
 
 
 def _manifest_beside_lockfile(lockfile_path: str) -> str:

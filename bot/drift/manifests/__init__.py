@@ -40,3 +40,12 @@ def parse_manifest(path: str, text: str) -> Manifest:
     if manifest_format is None:
         raise ValueError(f"not a manifest: {path}")
     return manifest_format.parse(path, text)
+
+
+def parse_included(including: str, path: str, text: str) -> Manifest:
+    """`path`, a file the manifest `including` pulls in (requirements `-r`), read in the
+    including file's format whatever its own name (base.txt, dev.in)."""
+    manifest_format = format_for(including)
+    if manifest_format is None:
+        raise ValueError(f"not a manifest: {including}")
+    return manifest_format.parse(path, text)

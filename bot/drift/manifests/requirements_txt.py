@@ -11,7 +11,8 @@ continuation), then ` #` comments are cut, then option lines are read, then what
 PEP 508 requirement, a URL or a path. A line that is none of these does not fail the file: it is
 reported in Manifest.problems and the other lines are still read.
 
-`-r`/`-c` targets go to Manifest.includes as written (relative to this file's folder); `-e` is a
+`-r`/`-c` targets go to Manifest.includes as written (relative to this file's folder; the drift
+stage reads `-r` files as part of this one, bot/drift/stage.py); `-e` is a
 Dependency with outside "editable"; index and install options (-i, --extra-index-url, -f, ...)
 and per-requirement options (--hash, --config-settings) declare nothing and are dropped.
 """
@@ -30,12 +31,13 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
-from bot.drift.model import Dependency, Ecosystem, Manifest, ManifestError
+from bot.drift.model import Dependency, Ecosystem, Include, Manifest, ManifestError
 
 GROUP = "requirements"
 
 _SUFFIXES: tuple[str, ...] = (".txt", ".in")
 _INCLUDE_OPTIONS: tuple[str, ...] = ("-r", "--requirement", "-c", "--constraint")
+_CONSTRAINT_OPTIONS: tuple[str, ...] = ("-c", "--constraint")
 _EDITABLE_OPTIONS: tuple[str, ...] = ("-e", "--editable")
 _ARCHIVE_SUFFIXES: tuple[str, ...] = (".whl", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar", ".zip")
 _PATH_PREFIXES: tuple[str, ...] = (".", "/", "~", "\\")
@@ -62,7 +64,7 @@ def matches(path: str) -> bool:
 
 def parse(path: str, text: str) -> Manifest:
     dependencies: list[Dependency] = []
-    includes: list[str] = []
+    includes: list[Include] = []
     problems: list[ManifestError] = []
     for line_number, logical in _logical_lines(text.removeprefix("\ufeff")):
         content = _strip_comment(logical).strip()
@@ -179,7 +181,7 @@ def _read_option(
     content: str,
     line: int,
     dependencies: list[Dependency],
-    includes: list[str],
+    includes: list[Include],
     problems: list[ManifestError],
 ) -> None:
     """`-r`/`-c` name other files, `-e` an editable install (never a registry answer); index and
@@ -187,7 +189,7 @@ def _read_option(
     option, value = _split_option(content)
     if option in _INCLUDE_OPTIONS:
         if value:
-            includes.append(value)
+            includes.append(Include(value, line, constraints=option in _CONSTRAINT_OPTIONS))
         else:
             problems.append(ManifestError(path, f"{option} without a file name", line))
     elif option in _EDITABLE_OPTIONS:

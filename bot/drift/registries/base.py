@@ -30,6 +30,7 @@ import httpx
 
 from bot.drift.cache import CacheEntry, CacheKey, Freshness, MemoryCache, RegistryCache
 from bot.drift.model import Ecosystem, PackageInfo, PackageNotFound, RegistryUnavailable
+from bot.drift.registries.transport import NoCookies, registry_transport, tls_context
 
 log = logging.getLogger(__name__)
 
@@ -197,9 +198,19 @@ class Registry(ABC):
                 await self.cache.flush()
 
     async def packages(self, names: Iterable[str]) -> dict[str, Answer]:
-        """Every name's answer (a failure is a value). Lookups run concurrently under the bound;
-        once one finds the registry down, the others stop waiting on it."""
+        """Every name's answer (a failure is a value). The cache is read for all names at once;
+        the rest are fetched concurrently under the bound, and once one lookup finds the
+        registry down, the others stop waiting on it."""
         unique = list(dict.fromkeys(names))
+        answers: dict[str, Answer] = {}
+        keys: dict[str, CacheKey] = {}
+        for name in unique:
+            try:
+                keys[name] = CacheKey(self.ecosystem, self.package_url(name))
+            except PackageNotFound as exc:
+                answers[name] = exc
+        cached = await self._cache_get_many(keys.values())
+        now = self.clock()
         tasks: dict[str, asyncio.Task[PackageInfo]] = {}
         down: list[RegistryDown] = []
 
@@ -214,18 +225,22 @@ class Registry(ABC):
             for task in pending:
                 task.cancel()
 
-        for name in unique:
-            tasks[name] = asyncio.create_task(self._lookup(name, on_down=on_down))
-        await asyncio.gather(*tasks.values(), return_exceptions=True)
-        try:
-            await self.cache.flush()
-        except Exception as exc:  # a broken cache is a miss next time, never a failed scan
-            log.warning("%s: cache flush failed (%s)", self.label, type(exc).__name__)
+        for name, key in keys.items():
+            entry = cached.get(key)
+            if entry is not None and self.freshness.is_fresh(entry, now):
+                answers[name] = entry.info if entry.info is not None else self._not_found(name)
+            else:
+                tasks[name] = asyncio.create_task(self._refresh(name, key, entry, on_down))
+        if tasks:
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            try:
+                await self.cache.flush()
+            except Exception as exc:  # a broken cache is a miss next time, never a failed scan
+                log.warning("%s: cache flush failed (%s)", self.label, type(exc).__name__)
 
-        answers: dict[str, Answer] = {}
         for name, task in tasks.items():
             if task.cancelled():
-                answers[name] = await self._answer_while_down(name, down[0] if down else None)
+                answers[name] = self._answer_while_down(name, cached.get(keys[name]), down[0] if down else None)
                 continue
             exc = task.exception()
             if exc is None:
@@ -234,7 +249,7 @@ class Registry(ABC):
                 answers[name] = exc
             else:
                 raise exc
-        return answers
+        return {name: answers[name] for name in unique}
 
     async def aclose(self) -> None:
         """Close the HTTP clients (only possible from the loop that opened them)."""
@@ -252,13 +267,18 @@ class Registry(ABC):
     # -- internals ---------------------------------------------------------------------------
 
     async def _lookup(self, name: str, on_down: Callable[[RegistryDown], None] | None) -> PackageInfo:
-        url = self.package_url(name)
-        key = CacheKey(self.ecosystem, url)
+        key = CacheKey(self.ecosystem, self.package_url(name))
         entry = await self._cache_get(key)
         if entry is not None and self.freshness.is_fresh(entry, self.clock()):
             return self._unpack(name, entry)
+        return await self._refresh(name, key, entry, on_down)
+
+    async def _refresh(
+        self, name: str, key: CacheKey, entry: CacheEntry | None, on_down: Callable[[RegistryDown], None] | None
+    ) -> PackageInfo:
+        """Ask the registry (revalidating `entry` if there is one) and keep the answer."""
         try:
-            fresh = await self._fetch(name, url, entry)
+            fresh = await self._fetch(name, key.url, entry)
         except RegistryDown as exc:
             if on_down is not None:
                 on_down(exc)
@@ -283,23 +303,25 @@ class Registry(ABC):
         except Exception as exc:  # noqa: BLE001 - any cache backend's failure
             log.warning("%s: cache write failed (%s): answer not kept", self.label, type(exc).__name__)
 
-    async def _answer_while_down(self, name: str, down: RegistryDown | None) -> Answer:
-        """A lookup cancelled because the registry is down: a cached answer, or the outage."""
+    async def _cache_get_many(self, keys: Iterable[CacheKey]) -> dict[CacheKey, CacheEntry]:
         try:
-            url = self.package_url(name)
-        except PackageNotFound as exc:
-            return exc
-        entry = await self._cache_get(CacheKey(self.ecosystem, url))
+            return await self.cache.get_many(keys)
+        except Exception as exc:  # noqa: BLE001 - any cache backend's failure
+            log.warning("%s: cache read failed (%s): asking the registry", self.label, type(exc).__name__)
+            return {}
+
+    def _answer_while_down(self, name: str, entry: CacheEntry | None, down: RegistryDown | None) -> Answer:
+        """A lookup cancelled because the registry is down: a cached answer, or the outage."""
         if entry is not None and self.freshness.usable_when_down(entry, self.clock()):
-            try:
-                return self._unpack(name, entry)
-            except PackageNotFound as exc:
-                return exc
+            return entry.info if entry.info is not None else self._not_found(name)
         return RegistryDown(str(down)) if down is not None else RegistryDown(f"{self.label}: unavailable")
+
+    def _not_found(self, name: str) -> PackageNotFound:
+        return PackageNotFound(f"{name} not found in {self.label}")
 
     def _unpack(self, name: str, entry: CacheEntry) -> PackageInfo:
         if entry.info is None:
-            raise PackageNotFound(f"{name} not found in {self.label}")
+            raise self._not_found(name)
         return entry.info
 
     def _loop_state(self) -> _LoopState:
@@ -310,21 +332,24 @@ class Registry(ABC):
             per_lane = min(LANE_CONNECTIONS, self.concurrency)
             limits = httpx.Limits(max_connections=per_lane, max_keepalive_connections=per_lane, keepalive_expiry=30.0)
             timeout = httpx.Timeout(self.retry.read_timeout, connect=self.retry.connect_timeout)
-            tls = httpx.create_ssl_context()  # loading the CA bundle costs ~20 ms: once, shared
-            lanes = [
-                _Lane(
-                    httpx.AsyncClient(
-                        verify=tls,
-                        limits=limits,
-                        timeout=timeout,
-                        follow_redirects=True,
-                        headers={"User-Agent": USER_AGENT},
-                    )
-                )
-                for _ in range(-(-self.concurrency // per_lane))
-            ]
+            lanes = [_Lane(self._client(limits, timeout)) for _ in range(-(-self.concurrency // per_lane))]
             self._state = _LoopState(loop, lanes, asyncio.Semaphore(self.concurrency))
         return self._state
+
+    def _client(self, limits: httpx.Limits, timeout: httpx.Timeout) -> httpx.AsyncClient:
+        """One lane's client: on the lean asyncio transport, or httpx's own behind a proxy."""
+        transport = registry_transport(self.url, limits)
+        # httpx reads `verify` only for its own transports (the proxy case).
+        tls = {} if transport is not None else {"verify": tls_context()}
+        return httpx.AsyncClient(
+            transport=transport,
+            limits=limits,
+            timeout=timeout,
+            follow_redirects=True,
+            headers={"User-Agent": USER_AGENT},
+            cookies=NoCookies(),
+            **tls,
+        )
 
     async def _fetch(self, name: str, url: str, stale: CacheEntry | None) -> CacheEntry:
         """Ask the registry, with retries; a 304 refreshes `stale`."""
