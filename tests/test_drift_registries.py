@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -381,8 +382,7 @@ def test_disk_cache_survives_a_new_process(
     assert (info.latest, info.versions) == ("25.2.3", ("20.19.9", "22.15.29", "25.2.3"))
     assert proxy.count() == 1  # answered from the other process's file
     assert len(cache.memory) == 1  # type: ignore[arg-type]
-    files = list((data_dir / "registry-cache" / "npm").glob("*.json"))
-    assert len(files) == 1
+    assert len(DiskCache(data_dir)) == 1
 
 
 def test_cache_keys_name_the_registry_and_never_the_token(
@@ -393,9 +393,9 @@ def test_cache_keys_name_the_registry_and_never_the_token(
     disk = DiskCache(tmp_path / "data")
     registry = npm(npm_registry_server.url, tmp_path, cache=disk)
     run(registry.package("@private/secret-sauce"))
-    [entry_file] = (tmp_path / "data" / "registry-cache" / "npm").glob("*.json")
-    stored = entry_file.read_text()
-    assert token not in stored and npm_registry_server.url in stored
+    assert len(disk) == 1
+    stored = b"".join(p.read_bytes() for p in (tmp_path / "data").glob("registry-cache.sqlite3*"))  # the WAL too
+    assert token.encode() not in stored and npm_registry_server.url.encode() in stored
 
     proxy = latency_proxy(npm_registry_server.url)  # another URL: another registry, its own entries
     other = npm(proxy.via(npm_registry_server.url), tmp_path, cache=disk)
@@ -404,7 +404,7 @@ def test_cache_keys_name_the_registry_and_never_the_token(
     assert proxy.count() == 1
 
 
-def test_disk_cache_is_bounded_and_tolerates_bad_files(tmp_path: Path) -> None:
+def test_disk_cache_is_bounded_and_tolerates_bad_entries_and_files(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     cache = DiskCache(tmp_path, max_entries=10)
     info = PackageInfo(Ecosystem.PYPI, "x", "1.0", ("1.0",))
 
@@ -413,13 +413,26 @@ def test_disk_cache_is_bounded_and_tolerates_bad_files(tmp_path: Path) -> None:
             await cache.put(CacheKey(Ecosystem.PYPI, f"http://127.0.0.1:1/simple/p{index}/"), CacheEntry(info, 1.0))
 
     run(fill())
-    files = list((tmp_path / "registry-cache" / "pypi").glob("*.json"))
-    assert 0 < len(files) <= 10
-    assert not list((tmp_path / "registry-cache" / "pypi").glob(".*"))  # no temporary files left
-    key = CacheKey(Ecosystem.PYPI, "http://127.0.0.1:1/simple/p24/")
-    assert run(cache.get(key)) == CacheEntry(info, 1.0)
-    cache.path(key).write_text("{not json")
-    assert run(cache.get(key)) is None
+    assert 0 < len(cache) <= 10
+    newest, oldest = (CacheKey(Ecosystem.PYPI, f"http://127.0.0.1:1/simple/p{i}/") for i in (24, 0))
+    assert run(cache.get(newest)) == CacheEntry(info, 1.0)
+    assert run(cache.get(oldest)) is None  # pruned first
+    assert run(cache.get_many([newest, oldest])) == {newest: CacheEntry(info, 1.0)}
+
+    with sqlite3.connect(cache.path) as db:  # one damaged row: a miss, and the others still read
+        db.execute("UPDATE entries SET data = '{not json' WHERE url = ?", (newest.url,))
+    db.close()
+    assert run(DiskCache(tmp_path).get(newest)) is None
+    assert "unreadable entry" in caplog.text
+
+    cache.path.write_bytes(b"not a database at all" * 100)  # a damaged file: set aside, a new one
+    for suffix in ("-wal", "-shm"):
+        (tmp_path / f"{DiskCache.FILE_NAME}{suffix}").unlink(missing_ok=True)
+    fresh = DiskCache(tmp_path)
+    assert run(fresh.get(newest)) is None
+    run(fresh.put(newest, CacheEntry(info, 2.0)))
+    assert run(DiskCache(tmp_path).get(newest)) == CacheEntry(info, 2.0)
+    assert (tmp_path / f"{DiskCache.FILE_NAME}.unreadable").exists()
 
 
 def test_a_failing_cache_is_only_a_miss(npm_registry_server: NpmServer, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -427,7 +440,7 @@ def test_a_failing_cache_is_only_a_miss(npm_registry_server: NpmServer, tmp_path
     blocked.write_text("a file where the data directory should be")
     registry = npm(npm_registry_server.url, tmp_path, cache=DiskCache(blocked))
     assert run(registry.package("vitest")).latest == "4.0.18"
-    assert "cache write failed (NotADirectoryError)" in caplog.text
+    assert "cache write failed (FileExistsError)" in caplog.text
 
 
 # ----------------------------------------------------------------------------- outages

@@ -93,7 +93,7 @@ class Certificates:
 
 @pytest.fixture(scope="module")
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
-    """A throwaway CA and a certificate for 127.0.0.1 it signed."""
+    """A throwaway CA and a certificate for localhost and 127.0.0.1 it signed."""
     folder = tmp_path_factory.mktemp("tls")
     now = datetime.datetime.now(datetime.timezone.utc)
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -122,7 +122,10 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
@@ -150,6 +153,12 @@ def test_tls_with_a_trusted_certificate(certificates: Certificates) -> None:
             response = await get(transport, server.url("https"))
             assert response.status_code == 200
             assert response.json() == {"ok": True}
+            # By name: the name is sent (SNI) and checked against the certificate.
+            response = await get(transport, server.url("https").replace("127.0.0.1", "localhost"))
+            assert response.json() == {"ok": True}
+            async with httpx.AsyncClient(transport=RegistryTransport(LIMITS, ssl_context=trusting)) as client:
+                with pytest.raises(httpx.ConnectError, match="certificate not trusted: Hostname mismatch"):
+                    await client.get(server.url("https"), extensions={"sni_hostname": "registry.example"})
 
     asyncio.run(scenario())
 
