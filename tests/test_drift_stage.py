@@ -285,6 +285,7 @@ def test_requirements_includes_are_read_as_part_of_the_file(repo: Repo, simple_i
     repo.commit(
         {
             "requirements.txt": base_requirements,
+            "requirements-dev.txt": "-r base.txt\n",
             "base.txt": "demo-lib==2.0.0\n-r requirements.txt\n",  # a cycle: read once
             "constraints.txt": "partly-yanked==0.1\n",
             "requirements/common.txt": "\n",
@@ -296,7 +297,8 @@ def test_requirements_includes_are_read_as_part_of_the_file(repo: Repo, simple_i
     repo.commit(
         {
             "requirements.txt": head_requirements,
-            "base.txt": "demo-lib==0.5.0\n-r requirements.txt\n",  # not a manifest by name: checked as part of requirements.txt
+            "base.txt": "demo-lib==0.5.0\n-r requirements.txt\n",  # not a manifest by name: checked with those including it
+            "requirements-dev.txt": "-r base.txt\n\n",  # changed too, and includes base.txt: demo-lib reported once
             "requirements/common.txt": "friendly-bard==0.9\n",  # a manifest itself: reported once, by itself
         },
         "pr",
@@ -309,6 +311,8 @@ def test_requirements_includes_are_read_as_part_of_the_file(repo: Repo, simple_i
             ("requirements/common.txt", 1, "0% of dependencies are 2+ major versions behind in requirements/common.txt."),
             # friendly-bard (worst: 1 behind) and demo-lib (0, then 2); partly-yanked is only a constraint.
             ("requirements.txt", 1, "0% -> 50% of dependencies are 2+ major versions behind in requirements.txt."),
+            # base.txt includes requirements.txt back: the same three files, from the other end.
+            ("requirements-dev.txt", 1, "0% -> 50% of dependencies are 2+ major versions behind in requirements-dev.txt."),
         ]
     )
     summary = next(f for f in result.findings if f.path == "requirements.txt")

@@ -116,11 +116,12 @@ class _Run:
 
         wanted: dict[Ecosystem, set[str]] = {}
         work: list[tuple[_Side, _Side, list[Declared]]] = []
+        reported: set[tuple[str, int, str]] = set()  # a `-r` file two changed manifests include
         for head, base in pairs:
             fresh = changed_dependencies(head.checked, base.checked)
             if not fresh:
                 continue  # nothing added or changed: removals and reformatting report nothing
-            work.append((head, base, fresh))
+            work.append((head, base, [item for item in fresh if _first(reported, item)]))
             for item in (*fresh, *head.declared, *base.declared):
                 if not item.dependency.outside:
                     wanted.setdefault(item.dependency.ecosystem, set()).add(item.dependency.name)
@@ -141,7 +142,8 @@ class _Run:
             summary = summary_finding(head.manifest, workspace, share(head.declared, known), base_share, self.stage.thresholds)
             if summary is not None:
                 findings.append(summary)
-        return AnalyzerOutput(findings=tuple(findings), notices=tuple(self.notices), scanners=tuple(scanners))
+        # A file two manifests include is read twice: its notices are said once.
+        return AnalyzerOutput(findings=tuple(findings), notices=tuple(dict.fromkeys(self.notices)), scanners=tuple(scanners))
 
     # -- which manifests -------------------------------------------------------------------
 
@@ -365,6 +367,15 @@ class _Run:
 
     def _notice(self, kind: NoticeKind, message: str, item: Declared) -> None:
         self.notices.append(Notice(kind, message, item.manifest, item.dependency.line))
+
+
+def _first(reported: set[tuple[str, int, str]], item: Declared) -> bool:
+    """Whether `item` (a declaration at a file and line) is not in `reported` yet; adds it."""
+    where = (item.manifest, item.dependency.line, item.dependency.key)
+    if where in reported:
+        return False
+    reported.add(where)
+    return True
 
 
 async def _none() -> _Side:

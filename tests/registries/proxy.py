@@ -19,6 +19,7 @@ Request bodies are supported with Content-Length only (what registry lookups nee
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -178,6 +179,8 @@ class LatencyProxy:
                     return
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
             return
+        except asyncio.CancelledError:
+            return  # stop() with the connection still open (3.11 logs a cancelled handler as an error)
         finally:
             for stream in (writer, upstream[1] if upstream else None):
                 if stream is not None:
@@ -265,3 +268,24 @@ def _canned_response(status: int, headers: Mapping[str, str]) -> bytes:
     lines = [f"HTTP/1.1 {status} Injected", "Content-Type: application/json", f"Content-Length: {len(body)}"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m tests.registries.proxy TARGET_PORT DELAY_S`: a proxy in a process of its own,
+    for benchmarks (in a thread, its work would share the measured interpreter's lock). Prints
+    its port, then answers lines on stdin: `count [METHOD]` with the requests seen, `clear`
+    with "ok". The end of stdin stops it."""
+    target_port, delay_s = (argv if argv is not None else sys.argv[1:])[:2]
+    with LatencyProxy("127.0.0.1", int(target_port), float(delay_s)) as proxy:
+        print(proxy.port, flush=True)
+        for line in sys.stdin:
+            words = line.split()
+            if words[:1] == ["count"]:
+                print(proxy.count(words[1] if len(words) > 1 else None), flush=True)
+            elif words == ["clear"]:
+                proxy.clear()
+                print("ok", flush=True)
+
+
+if __name__ == "__main__":
+    main()
