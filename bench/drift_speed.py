@@ -3,8 +3,9 @@ injected latency, cold and warm, and npm-check-updates on the same manifest and 
 
 Set-up (not timed): Verdaccio (the tests' own, tests/registries/npm_registry.py) with uplinks
 off, seeded with 300 packages of 12 versions each over 4 majors; a LatencyProxy in front of it,
-in a process of its own, that holds every request 20 ms before forwarding it; a git repository whose PR adds a
-package.json with the 300 dependencies (specs one to three majors behind, or current).
+in a process of its own, that holds every request 20 ms before forwarding it; a git repository
+whose PR adds a package.json with the 300 dependencies (specs one to three majors behind, or
+current).
 
 Measured, in one run:
 - PR Warden cold, whole process: `prwarden scan --format json` with NPM_CONFIG_REGISTRY at the

@@ -250,7 +250,7 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         port: int,
         timeout: float | None = None,
         local_address: str | None = None,
-        socket_options: Iterable[tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]] | None = None,
+        socket_options: Iterable[tuple[Any, ...]] | None = None,
     ) -> AsyncioStream:
         loop = asyncio.get_running_loop()
         try:
