@@ -89,6 +89,31 @@ def test_changes_are_additions_spec_changes_and_lock_moves_only() -> None:
     assert changed_dependencies(same, base) == []
 
 
+def test_formatting_duplicates_and_a_first_lockfile_are_not_changes() -> None:
+    def py(name: str, spec: str, *, current: str | None = None) -> Declared:
+        key = name.lower().replace("_", "-")
+        return Declared(Dependency(Ecosystem.PYPI, key, name, spec, 1, "requirements"), current, "requirements.txt", "requirements.txt")
+
+    base = [
+        py("numpy", "==1.24.4"),  # ; python_version < "3.9"
+        py("numpy", "==2.1.0"),  # ; python_version >= "3.9"
+        py("python-dateutil", "==2.0"),
+        py("requests", ">= 2.0, < 3"),
+        py("django", "==3.2"),
+    ]
+    head = [
+        py("numpy", "==1.24.4"),
+        py("numpy", "==2.1.0"),
+        py("python_dateutil", "==2.0"),  # the same project, spelled otherwise
+        py("requests", ">=2.0,<3"),  # the same spec, spaced otherwise
+        py("Django", "==3.2", current="3.2.0"),  # a lockfile appeared: nothing moved
+        py("flask", "==3.0.0"),  # the one real change
+    ]
+    assert [d.dependency.key for d in changed_dependencies(head, base)] == ["flask"]
+    moved = [py("numpy", "==1.24.4"), py("numpy", "==2.2.0")]
+    assert [d.dependency.spec for d in changed_dependencies(moved, base)] == ["==2.2.0"]
+
+
 def test_alias_retargeted_is_a_change() -> None:
     base = [declared("v", "^1.0.0", name="vitest")]
     head = [declared("v", "^1.0.0", name="jest")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -33,10 +34,12 @@ def pypi(name: str, spec: str = "") -> Dependency:
 # --- registry --------------------------------------------------------------------------------
 
 
-def test_lockfile_names_by_ecosystem() -> None:
+def test_lockfile_names_by_the_manifest_they_lock() -> None:
+    """npm-shrinkwrap.json first (npm installs from it when both exist); requirements files have
+    no lockfile (a poetry.lock or uv.lock above one locks a pyproject.toml, not it)."""
     assert LOCKFILE_NAMES == {
-        Ecosystem.NPM: ("package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml", "yarn.lock"),
-        Ecosystem.PYPI: ("poetry.lock", "uv.lock"),
+        "package.json": ("npm-shrinkwrap.json", "package-lock.json", "pnpm-lock.yaml", "yarn.lock"),
+        "pyproject.toml": ("poetry.lock", "uv.lock"),
     }
 
 
@@ -368,3 +371,34 @@ def test_toml_lockfiles_package_must_be_an_array(name: str) -> None:
     with pytest.raises(ManifestError) as caught:
         parse_lockfile(name, 'package = "nope"\n')
     assert caught.value.message == "[[package]] is not an array of tables"
+
+
+def test_workspace_folders_of_package_lock_and_yarn_berry() -> None:
+    """What a lockfile-only change re-checks: every workspace package, a private one without a
+    `version` too (npm then writes only its name)."""
+    lock = {
+        "lockfileVersion": 3,
+        "packages": {
+            "": {"name": "acme", "workspaces": ["packages/*"]},
+            "packages/api": {"name": "@acme/api"},
+            "packages/web": {"name": "web", "version": "1.0.0"},
+            "node_modules/@acme/api": {"resolved": "packages/api", "link": True},
+            "node_modules/vitest": {"version": "2.1.9"},
+            "packages/web/node_modules/next": {"version": "14.2.35"},
+        },
+    }
+    assert parse_lockfile("package-lock.json", json.dumps(lock)).workspace_folders() == ("packages/api", "packages/web")
+    berry = "\n".join(
+        [
+            "__metadata:",
+            "  version: 8",
+            "",
+            '"@acme/api@workspace:packages/api":',
+            "  version: 0.0.0-use.local",
+            '"acme@workspace:.":',
+            "  version: 0.0.0-use.local",
+            '"vitest@npm:>=0.34.0":',
+            "  version: 2.1.9",
+        ]
+    )
+    assert parse_lockfile("yarn.lock", berry).workspace_folders() == ("packages/api",)

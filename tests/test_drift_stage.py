@@ -154,6 +154,33 @@ def test_lockfile_pins_current_and_a_lockfile_only_change_is_checked(repo: Repo,
     assert not any("Next.js" in message for _, _, message in found)  # its locked version did not move
 
 
+def test_a_lock_entry_the_spec_does_not_admit_is_not_the_current_version(repo: Repo, npm_stage: DriftStage) -> None:
+    """A lockfile the PR did not update (vitest's entry is for the old spec), and a hoisted copy
+    that another package needs (next 14 at node_modules/next): both are counted from the spec."""
+    lock = {
+        "lockfileVersion": 3,
+        "packages": {"": {"name": "acme"}, "node_modules/vitest": {"version": "0.34.6"}, "node_modules/next": {"version": "14.2.35"}},
+    }
+    repo.commit({"package.json": package_json("acme", dependencies={"vitest": "^0.34.6"}), "package-lock.json": json.dumps(lock)}, "base")
+    repo.branch()
+    head = package_json("acme", dependencies={"vitest": "^4.0.0", "next": "^16.0.0", "left-pad": "^1.0.0"})
+    repo.commit({"package.json": head}, "pr")
+    found = drift(scan(repo, npm_stage))
+    assert found == [("package.json", 2, "100% -> 0% of dependencies are 2+ major versions behind in acme.")]
+
+
+def test_shrinkwrap_wins_over_package_lock(repo: Repo, npm_stage: DriftStage) -> None:
+    def lock(version: str) -> str:
+        return json.dumps({"lockfileVersion": 3, "packages": {"": {"name": "acme"}, "node_modules/vitest": {"version": version}}})
+
+    repo.commit({"package.json": package_json("acme", dependencies={})}, "base")
+    repo.branch()
+    manifest = package_json("acme", dependencies={"vitest": ">=0.34.0"})
+    repo.commit({"package.json": manifest, "package-lock.json": lock("0.34.6"), "npm-shrinkwrap.json": lock("2.1.9")}, "pr")
+    found = drift(scan(repo, npm_stage))
+    assert ("package.json", line_of(manifest, '"vitest"'), "Vitest is 2 major versions behind (current: 2.1.9, latest: 4.0.18).") in found
+
+
 def test_locked_version_wording_uses_the_display_name(repo: Repo, npm_stage: DriftStage) -> None:
     repo.commit({"package.json": package_json("acme", dependencies={})}, "base")
     repo.branch()
@@ -274,6 +301,21 @@ def test_a_lockfile_only_change_reaches_the_workspace_package_it_moved(repo: Rep
     found = drift(scan(repo, npm_stage))
     assert ("packages/api/package.json", line_of(api, '"vitest"'), "Vitest is 2 major versions behind (current: 2.1.9, latest: 4.0.18).") in found
     assert ("packages/api/package.json", 2, "100% of dependencies are 2+ major versions behind in @acme/api.") in found  # 4 behind before, 2 after
+
+
+def test_requirements_files_take_no_version_from_poetry_or_uv_locks(
+    repo: Repo, simple_index: tuple[IndexServer, IndexServer, IndexServer]
+) -> None:
+    """uv.lock and poetry.lock lock a pyproject.toml; a requirements file beside or below one is
+    installed on its own terms."""
+    registry = pypi_registry_from_env({"PIP_INDEX_URL": simple_index[0].url}, cache=MemoryCache())
+    stage = DriftStage({Ecosystem.NPM: None, Ecosystem.PYPI: registry})
+    uv_lock = 'version = 1\nrequires-python = ">=3.11"\n\n[[package]]\nname = "demo-lib"\nversion = "1.0.0"\nsource = { registry = "https://pypi.example/simple" }\n'
+    repo.commit({"uv.lock": uv_lock, "docs/requirements.txt": "friendly-bard==1.0.0\n"}, "base")
+    repo.branch()
+    repo.commit({"docs/requirements.txt": "friendly-bard==1.0.0\ndemo-lib==2.0.0\n"}, "pr")
+    found = drift(scan(repo, stage))
+    assert found == [("docs/requirements.txt", 1, "0% of dependencies are 2+ major versions behind in docs/requirements.txt.")]
 
 
 def test_requirements_includes_are_read_as_part_of_the_file(repo: Repo, simple_index: tuple[IndexServer, IndexServer, IndexServer]) -> None:

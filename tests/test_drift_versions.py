@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.drift.model import Ecosystem
-from bot.drift.versions import Reference, UnreadableVersion, behind, major
+from bot.drift.versions import Behind, Reference, UnreadableVersion, admits, behind, is_poetry_group, major, poetry_to_pep440
 
 NPM, PYPI = Ecosystem.NPM, Ecosystem.PYPI
 
@@ -92,3 +92,44 @@ def test_unreadable_npm_specs_are_an_error_not_a_guess(spec: str) -> None:
 def test_unreadable_python_spec() -> None:
     with pytest.raises(UnreadableVersion):
         behind(PYPI, "=>2", None, "3.0")
+
+
+@pytest.mark.parametrize(
+    ("spec", "pep440"),
+    [
+        ("^1.2.3", [">=1.2.3,<2"]),
+        ("^0.2.3", [">=0.2.3,<0.3"]),
+        ("^0.0.3", [">=0.0.3,<0.0.4"]),
+        ("^0", [">=0,<1"]),
+        ("~1.2.3", [">=1.2.3,<1.3"]),
+        ("~1", [">=1,<2"]),
+        ("~=1.4", ["~=1.4"]),
+        ("*", [""]),
+        ("1.2.3", ["==1.2.3"]),
+        ("1.2.*", ["==1.2.*"]),
+        (">= 2.0, < 3", [">=2.0,<3"]),
+        ("^3.2 || ^4.0", [">=3.2,<4", ">=4.0,<5"]),
+    ],
+)
+def test_poetry_constraints_in_pep_440(spec: str, pep440: list[str]) -> None:
+    """python-poetry.org/docs/dependency-specification/: caret, tilde, wildcard, exact, unions."""
+    assert poetry_to_pep440(spec) == pep440
+
+
+def test_poetry_specs_measured_in_their_own_syntax() -> None:
+    assert behind(Ecosystem.PYPI, "^3.2", None, "5.1", poetry=True) == Behind(Reference.SPEC, "3.2", "5.1", 2)
+    assert behind(Ecosystem.PYPI, "^0.34.6", None, "4.0.18", poetry=True) == Behind(Reference.SPEC, "0.34.6", "4.0.18", 4)
+    assert behind(Ecosystem.PYPI, "1.0.0", None, "4.0.18", poetry=True) == Behind(Reference.SPEC, "1.0.0", "4.0.18", 3)
+    assert behind(Ecosystem.PYPI, "^1.2 || ~2.1", None, "5.0.1", poetry=True) == Behind(Reference.SPEC, "1.2", "5.0.1", 4)
+    assert behind(Ecosystem.PYPI, "*", None, "4.0.18", poetry=True) is None
+    assert behind(Ecosystem.PYPI, "~1.2 || ^5", None, "5.0.1", poetry=True) is None
+    with pytest.raises(UnreadableVersion):
+        behind(Ecosystem.PYPI, "^3.2", None, "5.1")  # not PEP 440 outside a Poetry table
+    assert is_poetry_group("tool.poetry.group.dev.dependencies") and not is_poetry_group("project.dependencies")
+
+
+def test_a_lock_entry_counts_only_when_the_spec_admits_it() -> None:
+    assert admits(Ecosystem.NPM, "^4.0.0", "4.0.18") and not admits(Ecosystem.NPM, "^4.0.0", "0.34.6")
+    assert admits(Ecosystem.NPM, "next", "5.0.0-beta.1")  # a dist-tag: the lockfile is believed
+    assert admits(Ecosystem.PYPI, ">=2,<3", "2.4.0") and not admits(Ecosystem.PYPI, "==7.2.6", "5.0.0")
+    assert admits(Ecosystem.PYPI, "^3.2", "3.9.1", poetry=True) and not admits(Ecosystem.PYPI, "^3.2", "4.0", poetry=True)

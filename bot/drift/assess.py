@@ -18,7 +18,7 @@ import yaml
 from packaging.utils import canonicalize_name
 
 from bot.drift.model import Dependency, Ecosystem, Manifest, PackageInfo
-from bot.drift.versions import Behind, Reference, UnreadableVersion, behind
+from bot.drift.versions import Behind, Reference, UnreadableVersion, behind, is_poetry_group
 from bot.model import Finding, Kind, Severity
 
 RULE_BEHIND = "drift-majors-behind"
@@ -83,7 +83,8 @@ def measure(declared: Declared, info: PackageInfo) -> Behind | None:
     if info.latest is None:
         return None
     dependency = declared.dependency
-    return behind(dependency.ecosystem, dependency.spec, declared.current, info.latest, info.versions)
+    poetry = is_poetry_group(dependency.group)
+    return behind(dependency.ecosystem, dependency.spec, declared.current, info.latest, info.versions, poetry=poetry)
 
 
 def behind_finding(declared: Declared, result: Behind, thresholds: Thresholds, names: DisplayNames) -> Finding | None:

@@ -25,6 +25,7 @@ from bot.analysis import AnalyzerOutput, Stage
 from bot.drift.assess import Declared, DisplayNames, Thresholds, behind_finding, measure, share, summary_finding
 from bot.drift.compare import changed_dependencies
 from bot.drift.lockfiles import LOCKFILE_NAMES, is_lockfile, parse_lockfile
+from bot.drift.lockfiles import format_for as lockfile_format_for
 from bot.drift.manifests import is_manifest, parse_included, parse_manifest
 from bot.drift.model import (
     Ecosystem,
@@ -40,7 +41,7 @@ from bot.drift.cache import default_cache
 from bot.drift.registries.base import Registry
 from bot.drift.registries.npm import npm_registry_from_env
 from bot.drift.registries.pypi import pypi_registry_from_env
-from bot.drift.versions import UnreadableVersion
+from bot.drift.versions import UnreadableVersion, admits, is_poetry_group
 from bot.model import ChangedFile, FileStatus, Finding, Kind, Notice, NoticeKind, ScannerState, ScannerStatus
 from bot.sources.base import FileTooLarge, Side, Source
 
@@ -106,7 +107,7 @@ class _Run:
         """Every file the change adds or modifies, manifest or not."""
         self.notices: list[Notice] = []
         self._reads: dict[tuple[str, Side, int], asyncio.Future[bytes | None]] = {}
-        self._locks: dict[tuple[str, Side, Ecosystem], asyncio.Future[tuple[str, Lockfile] | None]] = {}
+        self._locks: dict[tuple[str, Side, tuple[str, ...]], asyncio.Future[tuple[str, Lockfile] | None]] = {}
         self._parsed: dict[tuple[str, Side], asyncio.Future[Lockfile | None]] = {}
 
     async def run(self, changed: Sequence[ChangedFile]) -> AnalyzerOutput:
@@ -190,7 +191,7 @@ class _Run:
         if side is Side.HEAD:
             for problem in manifest.problems:
                 self.notices.append(Notice(NoticeKind.UNPARSEABLE, problem.message, path, problem.line))
-        lock = await self._lockfile(path, manifest.ecosystem, side)
+        lock = await self._lockfile(path, side)
         workspace = _workspace_name(manifest)
 
         def declared_in(file: Manifest) -> list[Declared]:
@@ -200,6 +201,9 @@ class _Run:
                 if lock is not None and not dependency.outside:
                     importer, lockfile = lock
                     current = lockfile.resolve(importer, dependency)
+                    poetry = is_poetry_group(dependency.group)
+                    if current is not None and not admits(dependency.ecosystem, dependency.spec, current, poetry=poetry):
+                        current = None  # a stale lock, or a hoisted copy another package needs: count from the spec
                 declared.append(Declared(dependency, current, file.path, workspace))
             return declared
 
@@ -259,13 +263,16 @@ class _Run:
                 pending.append(included)
         return found
 
-    async def _lockfile(self, manifest_path: str, ecosystem: Ecosystem, side: Side) -> tuple[str, Lockfile] | None:
-        """The nearest lockfile of the manifest's ecosystem in its folder or above, with the
-        manifest's folder relative to the lockfile's (its importer)."""
-        folder = posixpath.dirname(manifest_path)
-        key = (folder, side, ecosystem)
+    async def _lockfile(self, manifest_path: str, side: Side) -> tuple[str, Lockfile] | None:
+        """The nearest lockfile that locks this kind of manifest, in its folder or above, with
+        the manifest's folder relative to the lockfile's (its importer)."""
+        folder, name = posixpath.split(manifest_path)
+        names = LOCKFILE_NAMES.get(name, ())
+        if not names:
+            return None
+        key = (folder, side, names)
         if key not in self._locks:
-            self._locks[key] = asyncio.ensure_future(self._find_lockfile(folder, ecosystem, side))
+            self._locks[key] = asyncio.ensure_future(self._find_lockfile(folder, names, side))
         found = await self._locks[key]
         if found is None:
             return None
@@ -273,11 +280,10 @@ class _Run:
         importer = posixpath.relpath(folder or ".", lock_folder or ".")
         return ("" if importer == "." else importer), lockfile
 
-    async def _find_lockfile(self, folder: str, ecosystem: Ecosystem, side: Side) -> tuple[str, Lockfile] | None:
+    async def _find_lockfile(self, folder: str, names: tuple[str, ...], side: Side) -> tuple[str, Lockfile] | None:
         for level, candidate_folder in enumerate(_folders_up(folder)):
             if level >= MAX_LOCKFILE_DEPTH:
                 break
-            names = LOCKFILE_NAMES.get(ecosystem, ())
             paths = [posixpath.join(candidate_folder, n) if candidate_folder else n for n in names]
             found = await asyncio.gather(*(self._parsed_lockfile(p, side) for p in paths))
             for lockfile in found:
@@ -403,7 +409,9 @@ def _include_path(including: str, target: str) -> str | None:
 
 
 def _manifest_beside_lockfile(lockfile_path: str) -> str:
-    return "pyproject.toml" if posixpath.basename(lockfile_path) in ("poetry.lock", "uv.lock") else "package.json"
+    lockfile_format = lockfile_format_for(lockfile_path)
+    assert lockfile_format is not None  # called for lockfiles only
+    return lockfile_format.MANIFEST
 
 
 def _workspace_name(manifest: Manifest) -> str:

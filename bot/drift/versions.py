@@ -60,6 +60,8 @@ def behind(
     current: str | None,
     latest: str,
     versions: Sequence[str] = (),
+    *,
+    poetry: bool = False,
 ) -> Behind | None:
     """How many majors `latest` is ahead of the dependency, or None when that cannot be said.
 
@@ -71,11 +73,85 @@ def behind(
         return Behind(Reference.CURRENT, current, latest, max(0, major(ecosystem, latest) - major(ecosystem, current)))
     if ecosystem is Ecosystem.NPM:
         lowest = _npm_lowest(spec, latest, versions)
+    elif poetry:
+        lowest = _poetry_lowest(spec, latest, versions)
     else:
         lowest = _pep440_lowest(spec, latest, versions)
     if lowest is None:
         return None
     return Behind(Reference.SPEC, lowest, latest, max(0, major(ecosystem, latest) - major(ecosystem, lowest)))
+
+
+def admits(ecosystem: Ecosystem, spec: str, version: str, *, poetry: bool = False) -> bool:
+    """Whether `spec` (as written in a manifest) admits `version`: a lockfile's entry for a
+    dependency is its current version only if so. True when either cannot be read (the lockfile
+    is then believed), as for an npm dist-tag."""
+    try:
+        if ecosystem is Ecosystem.NPM:
+            return not spec.strip() or spec.strip() == "latest" or _npm_admits(spec, version)
+        alternatives = poetry_to_pep440(spec) if poetry else [spec.strip()]
+        return any(SpecifierSet(a).contains(_pep440(version), prereleases=True) for a in alternatives)
+    except (UnreadableVersion, InvalidSpecifier):
+        return True
+
+
+def is_poetry_group(group: str) -> bool:
+    """Declared in a Poetry table (`tool.poetry.dependencies`, `tool.poetry.group.dev.dependencies`):
+    its specs are in Poetry's syntax, not PEP 440."""
+    return group.startswith("tool.poetry.")
+
+
+def poetry_to_pep440(spec: str) -> list[str]:
+    """Poetry's constraint syntax as PEP 440 specifier sets, one per `||` alternative ("" for no
+    constraint): `^1.2` -> `>=1.2,<2`, `^0.2.3` -> `>=0.2.3,<0.3`, `~1.2.3` -> `>=1.2.3,<1.3`,
+    a bare `1.2.3` -> `==1.2.3`, `*` -> "". Raises UnreadableVersion.
+    (python-poetry.org/docs/dependency-specification/)"""
+    if len(spec) > MAX_SPEC_CHARS:
+        raise UnreadableVersion(f"spec longer than {MAX_SPEC_CHARS} characters")
+    alternatives = []
+    for alternative in spec.split("||"):
+        parts: list[str] = []
+        for raw in alternative.split(","):
+            constraint = "".join(raw.split())
+            if not constraint or constraint == "*":
+                continue
+            if constraint.startswith("^"):
+                parts.extend(_poetry_range(constraint[1:], caret=True))
+            elif constraint.startswith("~") and not constraint.startswith("~="):
+                parts.extend(_poetry_range(constraint[1:], caret=False))
+            elif constraint[0].isdigit():
+                parts.append(f"=={constraint}")
+            else:
+                parts.append(constraint)  # >=, <, !=, ==, ~=: PEP 440 already
+        alternatives.append(",".join(parts))
+    return alternatives
+
+
+def _poetry_range(version: str, *, caret: bool) -> list[str]:
+    """`^version` (up to the next change of its first non-zero part) or `~version` (up to the
+    next minor, or major when only the major is written) as two PEP 440 bounds."""
+    release = _pep440(version).release
+    written = min(len(version.split(".")), len(release))
+    if caret:
+        index = next((i for i, part in enumerate(release[:written]) if part != 0), written - 1)
+    else:
+        index = 1 if written >= 2 else 0
+    upper = [*release[:index], release[index] + 1]
+    return [f">={version}", f"<{'.'.join(str(part) for part in upper)}"]
+
+
+def _poetry_lowest(spec: str, latest: str, versions: Sequence[str]) -> str | None:
+    """The lowest version a Poetry constraint admits (over its `||` alternatives), or None if it
+    admits `latest`."""
+    lows: list[str] = []
+    for alternative in poetry_to_pep440(spec):
+        if not alternative:
+            return None  # `*`: anything
+        lowest = _pep440_lowest(alternative, latest, versions)
+        if lowest is None:
+            return None
+        lows.append(lowest)
+    return min(lows, key=_pep440) if lows else None
 
 
 @functools.lru_cache(maxsize=8192)

@@ -1,6 +1,7 @@
 """Lockfile parsers, one module per file format, chosen by file name.
 
-Each format module is pure and exposes `NAMES` (its file names), `ECOSYSTEM`, `matches(path)`
+Each format module is pure and exposes `NAMES` (its file names), `ECOSYSTEM`, `MANIFEST` (the
+manifest file name it locks), `matches(path)`
 and `parse(path, text) -> Lockfile`; adding a format is adding a module and a line in FORMATS.
 """
 
@@ -19,6 +20,9 @@ class LockfileFormat(Protocol):
     @property
     def ECOSYSTEM(self) -> Ecosystem: ...  # noqa: N802 - a module constant
 
+    @property
+    def MANIFEST(self) -> str: ...  # noqa: N802 - a module constant
+
     def matches(self, path: str) -> bool: ...
 
     def parse(self, path: str, text: str) -> Lockfile: ...
@@ -27,15 +31,16 @@ class LockfileFormat(Protocol):
 FORMATS: tuple[LockfileFormat, ...] = (package_lock, pnpm_lock, yarn_lock, poetry_lock, uv_lock)
 
 
-def _names_by_ecosystem() -> dict[Ecosystem, tuple[str, ...]]:
-    names: dict[Ecosystem, tuple[str, ...]] = {ecosystem: () for ecosystem in Ecosystem}
+def _names_by_manifest() -> dict[str, tuple[str, ...]]:
+    names: dict[str, tuple[str, ...]] = {}
     for lockfile_format in FORMATS:
-        names[lockfile_format.ECOSYSTEM] += lockfile_format.NAMES
+        names[lockfile_format.MANIFEST] = names.get(lockfile_format.MANIFEST, ()) + lockfile_format.NAMES
     return names
 
 
-LOCKFILE_NAMES: dict[Ecosystem, tuple[str, ...]] = _names_by_ecosystem()
-"""File names of the lockfiles of each ecosystem, to look for beside a manifest."""
+LOCKFILE_NAMES: dict[str, tuple[str, ...]] = _names_by_manifest()
+"""By manifest file name, the lockfiles that lock it, to look for beside it (first found wins).
+A requirements file has none: poetry.lock and uv.lock lock pyproject.toml, not it."""
 
 
 def format_for(path: str) -> LockfileFormat | None:

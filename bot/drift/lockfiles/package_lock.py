@@ -16,8 +16,11 @@ from typing import Any
 from bot.drift.manifests.package_json import load_json
 from bot.drift.model import Dependency, Ecosystem, Lockfile, ManifestError
 
-NAMES: tuple[str, ...] = ("package-lock.json", "npm-shrinkwrap.json")
+NAMES: tuple[str, ...] = ("npm-shrinkwrap.json", "package-lock.json")
+"""In npm's order of precedence: with both present, npm installs from the shrinkwrap."""
 ECOSYSTEM = Ecosystem.NPM
+MANIFEST = "package.json"
+"""The manifest this lockfile locks: it gives the current version to that file only."""
 
 _MAX_V1_ENTRIES = 200_000
 """Bound on the v1 tree walk; a lockfile capped by the caller holds far fewer."""
@@ -33,9 +36,12 @@ class PackageLock(Lockfile):
     versions: Mapping[str, str]
     """Installed folder ("node_modules/x", "packages/a/node_modules/@s/y") -> version."""
     ecosystem: Ecosystem = Ecosystem.NPM
+    workspaces: tuple[str, ...] = ()
+    """Folders of the workspace packages (v2/v3 `packages` keys outside node_modules), with a
+    version or not: a private package often has none."""
 
     def workspace_folders(self) -> tuple[str, ...]:
-        return tuple(sorted(k for k in self.versions if k and not k.startswith("node_modules/") and "/node_modules/" not in k))
+        return self.workspaces
 
     def resolve(self, importer: str, dependency: Dependency) -> str | None:
         """Node's lookup from the importer's folder: its own node_modules, then each parent's, up
@@ -59,7 +65,7 @@ def parse(path: str, text: str) -> PackageLock:
         raise ManifestError(path, "lockfile is not a JSON object", 1)
     packages = data.get("packages")
     if isinstance(packages, dict):
-        return PackageLock(path, _from_packages(packages))
+        return PackageLock(path, _from_packages(packages), workspaces=_workspaces(packages))
     dependencies = data.get("dependencies")
     if isinstance(dependencies, dict):
         return PackageLock(path, _from_tree(dependencies))
@@ -82,6 +88,16 @@ def _from_packages(packages: Mapping[str, Any]) -> dict[str, str]:
         if isinstance(version, str):
             versions[location] = version
     return versions
+
+
+def _workspaces(packages: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(
+        sorted(
+            location
+            for location, entry in packages.items()
+            if location and isinstance(entry, dict) and not location.startswith("node_modules/") and "/node_modules/" not in location
+        )
+    )
 
 
 def _from_tree(dependencies: Mapping[str, Any]) -> dict[str, str]:

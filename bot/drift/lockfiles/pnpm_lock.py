@@ -22,6 +22,8 @@ from bot.drift.model import Dependency, Ecosystem, Lockfile, ManifestError
 
 NAMES: tuple[str, ...] = ("pnpm-lock.yaml",)
 ECOSYSTEM = Ecosystem.NPM
+MANIFEST = "package.json"
+"""The manifest this lockfile locks: it gives the current version to that file only."""
 
 SECTIONS: tuple[str, ...] = ("dependencies", "devDependencies", "optionalDependencies")
 

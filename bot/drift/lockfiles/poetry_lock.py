@@ -18,6 +18,8 @@ from bot.drift.model import Dependency, Ecosystem, Lockfile, ManifestError
 
 NAMES: tuple[str, ...] = ("poetry.lock",)
 ECOSYSTEM = Ecosystem.PYPI
+MANIFEST = "pyproject.toml"
+"""The manifest this lockfile locks: it gives the current version to that file only."""
 
 
 def matches(path: str) -> bool:

@@ -21,6 +21,8 @@ from bot.drift.model import Dependency, Ecosystem, Lockfile, ManifestError
 
 NAMES: tuple[str, ...] = ("uv.lock",)
 ECOSYSTEM = Ecosystem.PYPI
+MANIFEST = "pyproject.toml"
+"""The manifest this lockfile locks: it gives the current version to that file only."""
 
 _MEMBER_SOURCES = frozenset({"editable", "virtual", "workspace"})
 

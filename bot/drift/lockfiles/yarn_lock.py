@@ -23,6 +23,8 @@ from bot.drift.model import Dependency, Ecosystem, Lockfile, ManifestError
 
 NAMES: tuple[str, ...] = ("yarn.lock",)
 ECOSYSTEM = Ecosystem.NPM
+MANIFEST = "package.json"
+"""The manifest this lockfile locks: it gives the current version to that file only."""
 
 _CONFLICT_MARKERS: tuple[str, ...] = ("<<<<<<<", "=======", ">>>>>>>")
 
@@ -39,6 +41,15 @@ class YarnLock(Lockfile):
     resolved version."""
     berry: bool = False
     ecosystem: Ecosystem = Ecosystem.NPM
+
+    def workspace_folders(self) -> tuple[str, ...]:
+        """Berry records each workspace as `name@workspace:folder` (classic records none)."""
+        folders = set()
+        for descriptor in self.descriptors:
+            _, marker, folder = descriptor.rpartition("@workspace:")
+            if marker and folder not in ("", "."):
+                folders.add(folder)
+        return tuple(sorted(folders))
 
     def resolve(self, importer: str, dependency: Dependency) -> str | None:
         for descriptor in descriptors_for(dependency):
