@@ -236,5 +236,10 @@ class ScanResult:
         return max((f.severity for f in self.findings), key=lambda s: s.rank, default=None)
 
     def fails(self, fail_on: Severity) -> bool:
-        """The gate: any finding at or above the fail level."""
-        return any(f.severity.at_least(fail_on) for f in self.findings)
+        """The gate: any finding at or above the fail level. Drift below `high` never counts, so
+        a low fail level (`PRWARDEN_FAIL_ON=medium`) does not turn versions into failures: only
+        a repository's `drift.fail_majors` makes drift `high` (docs/configuration.md)."""
+        return any(
+            f.severity.at_least(fail_on) and (f.kind is not Kind.DRIFT or f.severity.at_least(Severity.HIGH))
+            for f in self.findings
+        )

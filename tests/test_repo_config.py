@@ -108,6 +108,17 @@ def test_fail_on_never_never_fails() -> None:
     assert parse("fail_on: low\n").config.fails(result)
 
 
+def test_drift_fails_the_check_only_through_fail_majors() -> None:
+    """A low fail level (the server's PRWARDEN_FAIL_ON or the file's fail_on) does not turn a
+    dependency 2 majors behind (a warning) into a failure; `drift.fail_majors` (high) does."""
+    warning = make_finding(kind=Kind.DRIFT, rule_id="drift-majors-behind", severity=Severity.MEDIUM)
+    assert not ScanResult(findings=(warning,)).fails(Severity.LOW)
+    assert not parse("fail_on: low\n").config.fails(ScanResult(findings=(warning,)))
+    failing = make_finding(kind=Kind.DRIFT, rule_id="drift-majors-behind", severity=Severity.HIGH)
+    assert ScanResult(findings=(failing,)).fails(Severity.MEDIUM)
+    assert ScanResult(findings=(make_finding(severity=Severity.MEDIUM),)).fails(Severity.MEDIUM)  # OWASP as before
+
+
 def test_fail_majors_null_means_never() -> None:
     config = parse("drift:\n  fail_majors: null\n").config
     assert config.fail_majors is None and config.thresholds().severity(50) is Severity.MEDIUM
