@@ -6,6 +6,7 @@ from bot.drift.assess import (
     RULE_BEHIND,
     RULE_SUMMARY,
     Declared,
+    Share,
     DisplayNames,
     Thresholds,
     behind_finding,
@@ -132,6 +133,11 @@ def test_share_counts_each_package_once_and_leaves_out_what_the_registry_cannot_
     infos = {(NPM, n): info(n, v) for n, v in [("vitest", "4.0.18"), ("next", "16.1.6"), ("left-pad", "2.0.0")]}
     measured = share(items, infos)
     assert (measured.behind, measured.counted, measured.percent) == (1, 3, 33)
+
+
+def test_share_percent_rounds_half_up() -> None:
+    assert [Share(behind, 8).percent for behind in range(9)] == [0, 13, 25, 38, 50, 63, 75, 88, 100]
+    assert (Share(1, 3).percent, Share(2, 3).percent, Share(0, 0).percent) == (33, 67, 0)
 
 
 def test_summary_wording_and_movement() -> None:

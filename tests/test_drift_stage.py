@@ -365,3 +365,80 @@ def test_requirements_includes_are_read_as_part_of_the_file(repo: Repo, simple_i
         ("requirements.txt", 6, "-r ../outside.txt: not a file in the repository; its dependencies are not counted"),
         ("requirements.txt", 7, "-r https://example.com/r.txt: not a file in the repository; its dependencies are not counted"),
     ]
+
+
+PNPM_LOCK = """lockfileVersion: '9.0'
+
+importers:
+
+  .:
+    dependencies:
+      vitest:
+        specifier: '>=0.34.0'
+        version: 1.6.1
+
+packages:
+
+  vitest@1.6.1:
+    resolution: {integrity: sha512-x}
+"""
+
+YARN_BERRY_LOCK = """__metadata:
+  version: 8
+
+"vitest@npm:>=0.34.0":
+  version: 2.1.9
+  resolution: "vitest@npm:2.1.9"
+"""
+
+
+@pytest.mark.parametrize(
+    ("lockfile", "text", "current"),
+    [("pnpm-lock.yaml", PNPM_LOCK, "1.6.1"), ("yarn.lock", YARN_BERRY_LOCK, "2.1.9")],
+)
+def test_pnpm_and_yarn_locks_give_the_current_version(repo: Repo, npm_stage: DriftStage, lockfile: str, text: str, current: str) -> None:
+    repo.commit({"package.json": package_json("acme", dependencies={})}, "base")
+    repo.branch()
+    manifest = package_json("acme", dependencies={"vitest": ">=0.34.0"})
+    repo.commit({"package.json": manifest, lockfile: text}, "pr")
+    found = drift(scan(repo, npm_stage))
+    majors = 4 - int(current.split(".")[0])
+    expected = f"Vitest is {majors} major versions behind (current: {current}, latest: 4.0.18)."
+    assert ("package.json", line_of(manifest, '"vitest"'), expected) in found
+
+
+def test_broken_yaml_lockfile_and_toml_manifest_are_notices_and_the_scan_goes_on(repo: Repo, npm_stage: DriftStage) -> None:
+    repo.commit({"package.json": package_json("acme", dependencies={})}, "base")
+    repo.branch()
+    manifest = package_json("acme", dependencies={"vitest": "^0.34.6"})
+    broken_lock = "lockfileVersion: '9.0'\nimporters:\n  .:\n    dependencies: [unclosed\n"
+    broken_toml = '[project]\nname = "svc"\ndependencies = [\n  "demo-lib>=1",\n'
+    repo.commit({"package.json": manifest, "pnpm-lock.yaml": broken_lock, "svc/pyproject.toml": broken_toml}, "pr")
+    result = scan(repo, npm_stage)
+    notices = {n.path: n for n in result.notices}
+    assert notices["pnpm-lock.yaml"].kind is NoticeKind.UNPARSEABLE and notices["pnpm-lock.yaml"].line == 5
+    assert notices["pnpm-lock.yaml"].message.endswith("versions are counted from the manifest's specs")
+    assert notices["svc/pyproject.toml"].kind is NoticeKind.UNPARSEABLE and notices["svc/pyproject.toml"].line is not None
+    # The manifest beside the broken lockfile is still checked, from its spec.
+    assert ("package.json", line_of(manifest, '"vitest"'), "vitest is 4 major versions behind (spec: ^0.34.6, latest: 4.0.18).") in drift(result)
+
+
+def test_poetry_tables_in_poetrys_syntax_with_and_without_poetry_lock(
+    repo: Repo, simple_index: tuple[IndexServer, IndexServer, IndexServer]
+) -> None:
+    registry = pypi_registry_from_env({"PIP_INDEX_URL": simple_index[0].url}, cache=MemoryCache())
+    stage = DriftStage({Ecosystem.NPM: None, Ecosystem.PYPI: registry})
+    base = '[tool.poetry]\nname = "svc"\n\n[tool.poetry.dependencies]\npython = "^3.11"\n'
+    repo.commit({"pyproject.toml": base, "lib/pyproject.toml": base.replace("svc", "lib")}, "base")
+    repo.branch()
+    head = base + 'demo-lib = "^1.0"\nfriendly-bard = "*"\n'
+    lock = '[[package]]\nname = "demo-lib"\nversion = "1.5.0"\n\n[metadata]\nlock-version = "2.0"\n'
+    repo.commit({"pyproject.toml": head, "poetry.lock": lock, "lib/pyproject.toml": head.replace("svc", "lib")}, "pr")
+    result = scan(repo, stage)
+    found = drift(result)
+    assert ("pyproject.toml", 6, "demo-lib is 1 major version behind (current: 1.5.0, latest: 2.0.0).") in found
+    # lib/ has no poetry.lock of its own: the nearest one above counts, as for npm workspaces
+    # (and its demo-lib 1.5.0 is admitted by ^1.0).
+    assert ("lib/pyproject.toml", 6, "demo-lib is 1 major version behind (current: 1.5.0, latest: 2.0.0).") in found
+    assert not any("friendly-bard" in message for _, _, message in found)  # "*" admits the latest
+    assert not [n for n in result.notices if "not a PEP 440" in n.message]

@@ -133,7 +133,8 @@ class Share:
 
     @property
     def percent(self) -> int:
-        return round(100 * self.behind / self.counted) if self.counted else 0
+        """Rounded half up (Python's round() would make 1 of 8 "12%" but 3 of 8 "38%")."""
+        return (200 * self.behind + self.counted) // (2 * self.counted) if self.counted else 0
 
 
 def share(declared: Sequence[Declared], infos: Mapping[tuple[Ecosystem, str], PackageInfo]) -> Share:
