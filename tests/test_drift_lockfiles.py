@@ -402,3 +402,10 @@ def test_workspace_folders_of_package_lock_and_yarn_berry() -> None:
         ]
     )
     assert parse_lockfile("yarn.lock", berry).workspace_folders() == ("packages/api",)
+
+
+def test_uv_workspace_members_are_its_workspace_folders() -> None:
+    """tests/data/drift/uv.lock: acme-api at ".", acme-core editable in packages/core, acme-docs
+    virtual in docs."""
+    lock = parse_lockfile("uv.lock", (DATA / "uv.lock").read_text())
+    assert lock.workspace_folders() == ("docs", "packages/core")

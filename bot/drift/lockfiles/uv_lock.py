@@ -37,6 +37,11 @@ class UvLock(Lockfile):
     versions: Mapping[str, str]
     """PEP 503 name -> locked version."""
     ecosystem: Ecosystem = Ecosystem.PYPI
+    members: tuple[str, ...] = ()
+    """Folders of the workspace members (editable or virtual sources), the root left out."""
+
+    def workspace_folders(self) -> tuple[str, ...]:
+        return self.members
 
     def resolve(self, importer: str, dependency: Dependency) -> str | None:
         return self.versions.get(canonicalize_name(dependency.name))
@@ -48,15 +53,20 @@ def parse(path: str, text: str) -> UvLock:
         raise ManifestError(path, "[[package]] is not an array of tables", None)
     from_registry: dict[str, str] = {}
     from_elsewhere: dict[str, str] = {}
+    members: set[str] = set()
     for package in packages:
         if not isinstance(package, dict):
             continue
         name, version, source = package.get("name"), package.get("version"), package.get("source")
-        if not isinstance(name, str) or not isinstance(version, str):
-            continue
         kinds = set(source) if isinstance(source, dict) else set()
         if kinds & _MEMBER_SOURCES:
+            assert isinstance(source, dict)
+            folder = next((source[kind] for kind in _MEMBER_SOURCES if isinstance(source.get(kind), str)), ".")
+            if folder not in (".", ""):
+                members.add(folder.rstrip("/"))
+            continue
+        if not isinstance(name, str) or not isinstance(version, str):
             continue
         chosen = from_registry if "registry" in kinds else from_elsewhere
         chosen.setdefault(canonicalize_name(name), version)
-    return UvLock(path, {**from_elsewhere, **from_registry})
+    return UvLock(path, {**from_elsewhere, **from_registry}, members=tuple(sorted(members)))
