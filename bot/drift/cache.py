@@ -107,6 +107,11 @@ class RegistryCache(ABC):
                 found[key] = entry
         return found
 
+    async def put_many(self, entries: dict[CacheKey, CacheEntry]) -> None:
+        """Store a batch; a store with a per-call cost writes it in one."""
+        for key, entry in entries.items():
+            await self.put(key, entry)
+
     async def flush(self) -> None:
         """Write out what `put` deferred; registries call it once a batch of lookups is done."""
         return None
@@ -168,7 +173,11 @@ class DiskCache(RegistryCache):
         return await asyncio.to_thread(self.read_many, list(keys))
 
     async def put(self, key: CacheKey, entry: CacheEntry) -> None:
-        await asyncio.to_thread(self.write_many, {key: entry})
+        await self.put_many({key: entry})
+
+    async def put_many(self, entries: dict[CacheKey, CacheEntry]) -> None:
+        """One thread hop and one transaction for the batch."""
+        await asyncio.to_thread(self.write_many, entries)
 
     def read_many(self, keys: list[CacheKey]) -> dict[CacheKey, CacheEntry]:
         if not keys or not self.path.exists():
@@ -311,11 +320,8 @@ class TieredCache(RegistryCache):
 
     async def flush(self) -> None:
         pending, self._pending = self._pending, {}
-        if pending and isinstance(self.disk, DiskCache):
-            await asyncio.to_thread(self.disk.write_many, pending)
-        else:
-            for key, entry in pending.items():
-                await self.disk.put(key, entry)
+        if pending:
+            await self.disk.put_many(pending)
 
 
 def default_cache(data_dir: str | os.PathLike[str]) -> TieredCache:

@@ -359,7 +359,6 @@ def utf16_size(text: str) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
-
 def _plural(count: int, word: str) -> str:
     return f"{count:,} {word if count == 1 else word + 's'}"
 
