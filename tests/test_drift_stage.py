@@ -442,3 +442,57 @@ def test_poetry_tables_in_poetrys_syntax_with_and_without_poetry_lock(
     assert ("lib/pyproject.toml", 6, "demo-lib is 1 major version behind (current: 1.5.0, latest: 2.0.0).") in found
     assert not any("friendly-bard" in message for _, _, message in found)  # "*" admits the latest
     assert not [n for n in result.notices if "not a PEP 440" in n.message]
+
+
+def _workspace_change(repo: Repo) -> tuple[str, str]:
+    """A PR that raises `next` in the root manifest (a spec change: asked before the lockfile
+    is read) and moves the locked vitest of workspace api without touching its spec (a
+    lockfile-only change: asked once the lockfile is parsed)."""
+    api = package_json("@acme/api", dependencies={"vitest": ">=0.34.0", "next": "^14.0.0"})
+
+    def files(next_spec: str, vitest_version: str) -> dict[str, str | None]:
+        root = package_json("acme", workspaces=["packages/*"], dependencies={"next": next_spec})  # type: ignore[arg-type]
+        packages = {
+            "": {"name": "acme", "workspaces": ["packages/*"], "dependencies": {"next": next_spec}},
+            "packages/api": {"name": "@acme/api", "version": "1.0.0", "dependencies": {"vitest": ">=0.34.0", "next": "^14.0.0"}},
+            "node_modules/@acme/api": {"resolved": "packages/api", "link": True},
+            "node_modules/next": {"version": "15.5.9" if next_spec == "^15.0.0" else "14.2.35"},
+            "packages/api/node_modules/next": {"version": "14.2.35"},
+            "packages/api/node_modules/vitest": {"version": vitest_version},
+        }
+        lock = json.dumps({"name": "acme", "lockfileVersion": 3, "packages": packages}, indent=2)
+        return {"package.json": root, "packages/api/package.json": api, "package-lock.json": lock}
+
+    repo.commit(files("^14.0.0", "0.34.6"), "base")
+    repo.branch()
+    head = files("^15.0.0", "2.1.9")
+    repo.commit(head, "pr")
+    return head["package.json"] or "", api
+
+
+def test_spec_changes_are_asked_early_lockfile_moves_late_and_each_package_once(
+    repo: Repo, npm_registry_server: NpmServer, latency_proxy: Callable[..., object]
+) -> None:
+    proxy = latency_proxy(npm_registry_server.url)
+    registry = npm_registry_from_env({"NPM_CONFIG_REGISTRY": proxy.via(npm_registry_server.url)}, cache=MemoryCache())  # type: ignore[attr-defined]
+    root, api = _workspace_change(repo)
+    found = drift(scan(repo, DriftStage({Ecosystem.NPM: registry, Ecosystem.PYPI: None})))
+    assert ("package.json", line_of(root, '"next"'), "Next.js is 1 major version behind (current: 15.5.9, latest: 16.1.6).") in found
+    assert ("packages/api/package.json", line_of(api, '"vitest"'), "Vitest is 2 major versions behind (current: 2.1.9, latest: 4.0.18).") in found
+    asked = sorted(e.target for e in proxy.exchanges)  # type: ignore[attr-defined]
+    assert asked == ["/next", "/vitest"]
+
+
+def test_a_registry_found_down_early_is_not_asked_again_for_the_lockfile_moves(
+    repo: Repo, npm_registry_server: NpmServer, latency_proxy: Callable[..., object]
+) -> None:
+    proxy = latency_proxy(npm_registry_server.url)
+    proxy.mode = "hang"  # type: ignore[attr-defined]
+    budget = RetryBudget(attempts=2, total_seconds=1.5, connect_timeout=0.5, read_timeout=0.5)
+    registry = npm_registry_from_env({"NPM_CONFIG_REGISTRY": proxy.via(npm_registry_server.url)}, cache=MemoryCache(), retry=budget)  # type: ignore[attr-defined]
+    _workspace_change(repo)
+    result = scan(repo, DriftStage({Ecosystem.NPM: registry, Ecosystem.PYPI: None}))
+    assert drift(result) == []
+    [status] = result.scanners
+    assert (status.name, status.state) == ("npm registry", ScannerState.UNAVAILABLE)
+    assert not any(e.target == "/vitest" for e in proxy.exchanges)  # type: ignore[attr-defined]

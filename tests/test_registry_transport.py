@@ -325,3 +325,60 @@ def test_lookups_go_through_a_proxy_from_the_environment(monkeypatch: pytest.Mon
             assert server.requests and server.requests[0].startswith(b"GET http://registry.invalid/left-pad ")
 
     asyncio.run(scenario())
+
+
+# -- lookups on the transport ------------------------------------------------------------------
+
+PACKUMENT = b'{"name": "left-pad", "dist-tags": {"latest": "1.3.0"}, "versions": {"1.3.0": {}}}'
+
+
+def test_a_lookup_sends_each_header_once() -> None:
+    """Lookups go straight to the transport (not through the client's send path): the client's
+    default headers and the registry's own are merged, not sent twice."""
+
+    async def ok(head: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(answer(PACKUMENT))
+        await writer.drain()
+        return True
+
+    async def scenario() -> None:
+        async with serve(ok) as server:
+            registry = npm_registry_from_env({"NPM_CONFIG_REGISTRY": server.url()})
+            assert registry is not None
+            async with registry:
+                info = await registry.package("left-pad")
+            assert info.latest == "1.3.0"
+            lines = [line.lower() for line in server.requests[0].decode().split("\r\n")[1:] if line]
+            names = [line.partition(":")[0] for line in lines]
+            assert sorted(names) == sorted(set(names))
+            assert "accept: application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*" in lines
+            assert any(line.startswith("user-agent: prwarden") for line in lines)
+            assert any(line.startswith("accept-encoding:") and "gzip" in line for line in lines)
+
+    asyncio.run(scenario())
+
+
+def test_a_registry_redirect_is_followed() -> None:
+    """A redirect is followed by the client (which drops credentials across origins), so the
+    lookup still gets its answer."""
+
+    async def moved(head: bytes, writer: asyncio.StreamWriter) -> bool:
+        if head.startswith(b"GET /left-pad "):
+            writer.write(b"HTTP/1.1 301 Moved Permanently\r\nLocation: /mirror/left-pad\r\nContent-Length: 0\r\n\r\n")
+        elif head.startswith(b"GET /mirror/left-pad "):
+            writer.write(answer(PACKUMENT))
+        else:
+            writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        return True
+
+    async def scenario() -> None:
+        async with serve(moved) as server:
+            registry = npm_registry_from_env({"NPM_CONFIG_REGISTRY": server.url()})
+            assert registry is not None
+            async with registry:
+                info = await registry.package("left-pad")
+            assert info.latest == "1.3.0"
+            assert any(request.startswith(b"GET /mirror/left-pad ") for request in server.requests)
+
+    asyncio.run(scenario())

@@ -58,7 +58,8 @@ class DisplayNames:
 
     @classmethod
     def load(cls, path: Path | None = None) -> DisplayNames:
-        data = yaml.safe_load((path or _DISPLAY_NAMES_FILE).read_text(encoding="utf-8")) or {}
+        text = (path or _DISPLAY_NAMES_FILE).read_text(encoding="utf-8")
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}  # noqa: S506 (a safe loader)
         table: dict[Ecosystem, dict[str, str]] = {}
         for ecosystem in Ecosystem:
             names = data.get(ecosystem.value) or {}

@@ -8,6 +8,9 @@ version is and how it is worded are the pure functions of `compare.py`, `version
 Only what the PR adds or changes is checked: a dependency added, a spec changed, or a locked
 version moved. Reordering, whitespace, unrelated edits and removals produce nothing.
 
+Lookups start as soon as the manifests say which packages a changed spec involves; the
+lockfiles are read and parsed while the registry answers.
+
 A requirements file's `-r` files are read as part of it, as pip reads them: their dependencies
 count in its workspace share, and a change to one of them is checked with it when the file is
 not a manifest by its own name (base.txt, dev.in), so nothing else would check it.
@@ -18,8 +21,9 @@ from __future__ import annotations
 import asyncio
 import os
 import posixpath
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.analysis import AnalyzerOutput, Stage
 from bot.drift.assess import Declared, DisplayNames, Thresholds, behind_finding, measure, share, summary_finding
@@ -38,7 +42,7 @@ from bot.drift.model import (
     RegistryUnavailable,
 )
 from bot.drift.cache import default_cache
-from bot.drift.registries.base import Registry
+from bot.drift.registries.base import Answer, Registry, RegistryDown
 from bot.drift.registries.npm import npm_registry_from_env
 from bot.drift.registries.pypi import pypi_registry_from_env
 from bot.drift.versions import UnreadableVersion, admits, is_poetry_group
@@ -57,6 +61,15 @@ MAX_INCLUDED_FILES = 50
 
 REGISTRY_SETTING = {Ecosystem.NPM: "NPM_CONFIG_REGISTRY", Ecosystem.PYPI: "PIP_INDEX_URL"}
 REGISTRY_LABEL = {Ecosystem.NPM: "npm registry", Ecosystem.PYPI: "PyPI index"}
+
+
+@dataclass
+class _Parsed:
+    """One manifest at one side of the change and the files it includes with `-r`, before its
+    lockfile is read."""
+
+    manifest: Manifest | None
+    included: list[Manifest] = field(default_factory=list)
 
 
 @dataclass
@@ -112,10 +125,24 @@ class _Run:
 
     async def run(self, changed: Sequence[ChangedFile]) -> AnalyzerOutput:
         targets = await self._manifests_to_check(changed)
-        sides = await asyncio.gather(*(self._both_sides(path, previous) for path, previous in targets))
+        await self._prefetch(targets)
+        parsed = await asyncio.gather(*(self._both_parsed(path, previous) for path, previous in targets))
+
+        # Lookups start once the manifests say which packages a changed spec involves; the
+        # lockfiles (tens of MB in a monorepo) are read and parsed while the registry answers.
+        early = _wanted(
+            (head, base)
+            for head, base in ((self._declare(h, None), self._declare(b, None)) for h, b in parsed)
+            if changed_dependencies(head.checked, base.checked)
+        )
+        early_answers = asyncio.ensure_future(self._ask(early))
+        try:
+            sides = await asyncio.gather(*(self._both_sides(path, previous, h, b) for (path, previous), (h, b) in zip(targets, parsed)))
+        except BaseException:
+            early_answers.cancel()
+            raise
         pairs = [(head, base) for head, base in sides if head.manifest is not None]
 
-        wanted: dict[Ecosystem, set[str]] = {}
         work: list[tuple[_Side, _Side, list[Declared]]] = []
         reported: set[tuple[str, int, str]] = set()  # a `-r` file two changed manifests include
         for head, base in pairs:
@@ -123,15 +150,13 @@ class _Run:
             if not fresh:
                 continue  # nothing added or changed: removals and reformatting report nothing
             work.append((head, base, [item for item in fresh if _first(reported, item)]))
-            for item in (*fresh, *head.declared, *base.declared):
-                if not item.dependency.outside:
-                    wanted.setdefault(item.dependency.ecosystem, set()).add(item.dependency.name)
         for _, _, fresh in work:
             for item in fresh:
                 if item.dependency.outside:
                     self._notice(NoticeKind.SKIPPED, f"{item.dependency.name}: {item.dependency.outside}, not checked against a registry", item)
 
-        infos, scanners = await self._lookups(wanted)
+        wanted = _wanted((head, base) for head, base, _ in work)
+        infos, scanners = self._settle(await self._rest(early_answers, early, wanted), wanted)
         known = {key: info for key, info in infos.items() if isinstance(info, PackageInfo)}
         findings: list[Finding] = []
         for head, base, fresh in work:
@@ -169,29 +194,67 @@ class _Run:
                     targets.setdefault(path, path)
         return sorted(targets.items())
 
-    async def _both_sides(self, path: str, base_path: str | None) -> tuple[_Side, _Side]:
-        head, base = await asyncio.gather(self._side(path, Side.HEAD), self._side(base_path, Side.BASE) if base_path else _none())
-        return head, base
+    async def _prefetch(self, targets: Sequence[tuple[str, str | None]]) -> None:
+        """Ask the source for both sides of the manifests, and for the lockfiles that may sit
+        beside them, in a few batches (local git: two processes each instead of two per file).
+        Lockfiles further up (a workspace root's) are read when looked for: prefetching every
+        level would read a large root lockfile that a nearer one makes unneeded."""
+        batches: list[tuple[list[str], Side, int]] = []
+        for side in Side:
+            paths = [head if side is Side.HEAD else base for head, base in targets]
+            manifests = [path for path in paths if path is not None]
+            lockfiles = [
+                posixpath.join(posixpath.dirname(path), name)
+                for path in manifests
+                for name in LOCKFILE_NAMES.get(posixpath.basename(path), ())
+            ]
+            batches += [(manifests, side, MAX_MANIFEST_BYTES), (lockfiles, side, MAX_LOCKFILE_BYTES)]
+        await asyncio.gather(*(self.source.prefetch(list(dict.fromkeys(paths)), side, cap=cap) for paths, side, cap in batches if paths))
 
-    async def _side(self, path: str, side: Side) -> _Side:
+    async def _both_parsed(self, path: str, base_path: str | None) -> tuple[_Parsed, _Parsed]:
+        head, base = await asyncio.gather(
+            self._parse_side(path, Side.HEAD), self._parse_side(base_path, Side.BASE) if base_path else _nothing()
+        )
+        return head, base or _Parsed(None)
+
+    async def _parse_side(self, path: str, side: Side) -> _Parsed:
         try:
             data = await self._read(path, side, MAX_MANIFEST_BYTES)
         except FileTooLarge as exc:
             if side is Side.HEAD:
                 self.notices.append(Notice(NoticeKind.NOT_SCANNED, f"manifest too large: {exc}", path))
-            return _Side(None)
+            return _Parsed(None)
         if data is None:
-            return _Side(None)
+            return _Parsed(None)
         try:
             manifest = parse_manifest(path, data.decode("utf-8", errors="replace"))
         except ManifestError as exc:
             if side is Side.HEAD:
                 self.notices.append(Notice(NoticeKind.UNPARSEABLE, f"{exc.message}: dependencies not checked", path, exc.line))
-            return _Side(None)
+            return _Parsed(None)
+        included = await self._included(manifest, side)
         if side is Side.HEAD:
-            for problem in manifest.problems:
-                self.notices.append(Notice(NoticeKind.UNPARSEABLE, problem.message, path, problem.line))
-        lock = await self._lockfile(path, side)
+            for file in (manifest, *(i for i in included if self._checked_with_includer(i))):
+                for problem in file.problems:
+                    self.notices.append(Notice(NoticeKind.UNPARSEABLE, problem.message, file.path, problem.line))
+        return _Parsed(manifest, included)
+
+    def _checked_with_includer(self, included: Manifest) -> bool:
+        """A changed `-r` file that no check of its own would cover (not a manifest by name)."""
+        return included.path in self.changed_paths and not is_manifest(included.path)
+
+    async def _both_sides(self, path: str, base_path: str | None, head: _Parsed, base: _Parsed) -> tuple[_Side, _Side]:
+        head_lock, base_lock = await asyncio.gather(
+            self._lockfile(path, Side.HEAD) if head.manifest is not None else _nothing(),
+            self._lockfile(base_path, Side.BASE) if base_path and base.manifest is not None else _nothing(),
+        )
+        return self._declare(head, head_lock), self._declare(base, base_lock)
+
+    def _declare(self, parsed: _Parsed, lock: tuple[str, Lockfile] | None) -> _Side:
+        """What one side declares, each dependency with the version its lockfile resolves."""
+        manifest = parsed.manifest
+        if manifest is None:
+            return _Side(None)
         workspace = _workspace_name(manifest)
 
         def declared_in(file: Manifest) -> list[Declared]:
@@ -209,14 +272,11 @@ class _Run:
 
         own = declared_in(manifest)
         everything, checked = list(own), list(own)
-        for included in await self._included(manifest, side):
+        for included in parsed.included:
             items = declared_in(included)
             everything.extend(items)
-            if included.path in self.changed_paths and not is_manifest(included.path):
+            if self._checked_with_includer(included):
                 checked.extend(items)
-                if side is Side.HEAD:
-                    for problem in included.problems:
-                        self.notices.append(Notice(NoticeKind.UNPARSEABLE, problem.message, included.path, problem.line))
         return _Side(manifest, everything, checked)
 
     async def _included(self, manifest: Manifest, side: Side) -> list[Manifest]:
@@ -322,22 +382,49 @@ class _Run:
 
     # -- registries ------------------------------------------------------------------------
 
-    async def _lookups(
-        self, wanted: Mapping[Ecosystem, set[str]]
+    async def _ask(self, wanted: Mapping[Ecosystem, set[str]]) -> dict[Ecosystem, dict[str, Answer]]:
+        """Every wanted name's answer, per ecosystem with a configured registry."""
+
+        async def one(ecosystem: Ecosystem, names: set[str]) -> tuple[Ecosystem, dict[str, Answer]]:
+            registry = self.stage.registries.get(ecosystem)
+            return ecosystem, (await registry.packages(sorted(names)) if registry is not None else {})
+
+        return dict(await asyncio.gather(*(one(e, n) for e, n in sorted(wanted.items()))))
+
+    async def _rest(
+        self, early_answers: Awaitable[dict[Ecosystem, dict[str, Answer]]], early: Mapping[Ecosystem, set[str]], wanted: Mapping[Ecosystem, set[str]]
+    ) -> dict[Ecosystem, dict[str, Answer]]:
+        """The early lookups' answers, and those of the names only the lockfiles made wanted (a
+        locked version that moved without its spec). A registry the early lookups found down
+        is not asked again: one outage costs a scan one retry budget."""
+        answers = await early_answers
+        late: dict[Ecosystem, set[str]] = {}
+        for ecosystem, names in wanted.items():
+            missing = names - early.get(ecosystem, set())
+            outage = next((a for a in answers.get(ecosystem, {}).values() if isinstance(a, RegistryDown)), None)
+            if outage is not None:
+                answers[ecosystem].update({name: outage for name in missing})
+            elif missing:
+                late[ecosystem] = missing
+        for ecosystem, found in (await self._ask(late)).items():
+            answers.setdefault(ecosystem, {}).update(found)
+        return answers
+
+    def _settle(
+        self, answers: Mapping[Ecosystem, Mapping[str, Answer]], wanted: Mapping[Ecosystem, set[str]]
     ) -> tuple[dict[tuple[Ecosystem, str], PackageInfo | PackageNotFound], list[ScannerStatus]]:
+        """The answers by package, and each registry's state: an outage is said once, here."""
         infos: dict[tuple[Ecosystem, str], PackageInfo | PackageNotFound] = {}
         scanners: list[ScannerStatus] = []
-
-        async def one(ecosystem: Ecosystem, names: set[str]) -> None:
+        for ecosystem, names in sorted(wanted.items()):
             registry = self.stage.registries.get(ecosystem)
-            label = REGISTRY_LABEL[ecosystem]
             if registry is None:
                 detail = f"not configured: set {REGISTRY_SETTING[ecosystem]} to check {ecosystem.value} dependencies"
-                scanners.append(ScannerStatus(label, ScannerState.UNAVAILABLE, detail=detail))
-                return
-            answers = await registry.packages(sorted(names))
-            down = [a for a in answers.values() if isinstance(a, RegistryUnavailable)]
-            for name, answer in answers.items():
+                scanners.append(ScannerStatus(REGISTRY_LABEL[ecosystem], ScannerState.UNAVAILABLE, detail=detail))
+                continue
+            found = answers.get(ecosystem, {})
+            down = [a for a in found.values() if isinstance(a, RegistryUnavailable)]
+            for name, answer in found.items():
                 if not isinstance(answer, RegistryUnavailable):
                     infos[(ecosystem, name)] = answer
             if down:
@@ -345,8 +432,6 @@ class _Run:
                 scanners.append(ScannerStatus(registry.label, ScannerState.UNAVAILABLE, detail=detail))
             else:
                 scanners.append(ScannerStatus(registry.label, ScannerState.OK, detail=f"{len(names)} packages looked up"))
-
-        await asyncio.gather(*(one(e, n) for e, n in sorted(wanted.items())))
         return infos, scanners
 
     def _assess(self, item: Declared, infos: Mapping[tuple[Ecosystem, str], PackageInfo | PackageNotFound]) -> Iterable[Finding]:
@@ -384,8 +469,19 @@ def _first(reported: set[tuple[str, int, str]], item: Declared) -> bool:
     return True
 
 
-async def _none() -> _Side:
-    return _Side(None)
+async def _nothing() -> Any:
+    """An awaitable None, for one side of a gather that has nothing to do."""
+    return None
+
+
+def _wanted(pairs: Iterable[tuple[_Side, _Side]]) -> dict[Ecosystem, set[str]]:
+    """The registry packages both sides of these manifests declare: their shares are over all."""
+    wanted: dict[Ecosystem, set[str]] = {}
+    for head, base in pairs:
+        for item in (*head.declared, *base.declared):
+            if not item.dependency.outside:
+                wanted.setdefault(item.dependency.ecosystem, set()).add(item.dependency.name)
+    return wanted
 
 
 def _folders_up(folder: str) -> Iterable[str]:

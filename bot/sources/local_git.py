@@ -318,8 +318,10 @@ class LocalGitSource(Source):
     async def read(self, path: str, side: Side, *, cap: int) -> bytes | None:
         if (side, path) in self._read:
             value = self._read.pop((side, path))
-            if isinstance(value, int):
-                raise FileTooLarge(f"{value} bytes is over the {cap}-byte cap")
+            if isinstance(value, int) or (value is not None and len(value) > cap):
+                # Over the prefetch's cap, or this read's smaller one.
+                size = value if isinstance(value, int) else len(value)
+                raise FileTooLarge(f"{size} bytes is over the {cap}-byte cap")
             return value
         rev = self.head if side is Side.HEAD else self.merge_base
         spec = f"{rev}:{path}"
