@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from packaging.utils import canonicalize_name
 
-from bot.drift.model import Dependency, Ecosystem, Manifest, PackageInfo
+from bot.drift.model import Dependency, Ecosystem, Manifest, PackageInfo, pypi_name
 from bot.drift.versions import Behind, Reference, UnreadableVersion, behind, is_poetry_group
 from bot.model import Finding, Kind, Severity
 
@@ -53,7 +52,7 @@ class DisplayNames:
     by_ecosystem: Mapping[Ecosystem, Mapping[str, str]]
 
     def of(self, ecosystem: Ecosystem, package: str) -> str:
-        key = canonicalize_name(package) if ecosystem is Ecosystem.PYPI else package
+        key = pypi_name(package) if ecosystem is Ecosystem.PYPI else package
         return self.by_ecosystem.get(ecosystem, {}).get(key, package)
 
     @classmethod
@@ -64,7 +63,7 @@ class DisplayNames:
         for ecosystem in Ecosystem:
             names = data.get(ecosystem.value) or {}
             if ecosystem is Ecosystem.PYPI:
-                names = {canonicalize_name(k): v for k, v in names.items()}
+                names = {pypi_name(k): v for k, v in names.items()}
             table[ecosystem] = {str(k): str(v) for k, v in names.items()}
         return cls(table)
 

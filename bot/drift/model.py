@@ -5,8 +5,19 @@ registry says is latest. No I/O here; parsers, registries and the stage all spea
 from __future__ import annotations
 
 import enum
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+
+
+_PEP503_SEPARATORS = re.compile(r"[-_.]+")
+
+
+def pypi_name(name: str) -> str:
+    """A Python project name normalized as PEP 503 says (`Foo.Bar_baz` -> `foo-bar-baz`): how
+    indexes, lockfiles and pip compare names. packaging's `canonicalize_name` does the same; this
+    one spares an npm-only scan importing packaging (~10 ms of a CLI start)."""
+    return _PEP503_SEPARATORS.sub("-", name).lower()
 
 
 class Ecosystem(str, enum.Enum):

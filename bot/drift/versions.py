@@ -5,7 +5,8 @@ the lowest version the manifest's spec admits ("spec"). Majors behind is
 major(latest) - major(reference), 0.x counting as major 0 (so ^0.34.6 against 4.0.18 is 4).
 
 npm ranges are read by node-semver (a port of npm's own semver, including ^ ~ x-ranges, ||
-and hyphen ranges); Python specs by packaging (PEP 440).
+and hyphen ranges); Python specs by packaging (PEP 440), imported when a Python version is
+first read (an npm-only `prwarden scan` never loads it).
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import nodesemver
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
 
 from bot.drift.model import Ecosystem
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
 
 MAX_SPEC_CHARS = 256
 """Specs come from pull requests; node-semver parses with regular expressions, so a spec is
@@ -90,8 +95,8 @@ def admits(ecosystem: Ecosystem, spec: str, version: str, *, poetry: bool = Fals
         if ecosystem is Ecosystem.NPM:
             return not spec.strip() or spec.strip() == "latest" or _npm_admits(spec, version)
         alternatives = poetry_to_pep440(spec) if poetry else [spec.strip()]
-        return any(SpecifierSet(a).contains(_pep440(version), prereleases=True) for a in alternatives)
-    except (UnreadableVersion, InvalidSpecifier):
+        return any(_pep440_specifiers(a).contains(_pep440(version), prereleases=True) for a in alternatives)
+    except UnreadableVersion:
         return True
 
 
@@ -217,20 +222,28 @@ def _semver_key(version: nodesemver.SemVer) -> tuple[int, int, int]:
 
 
 def _pep440(text: str) -> Version:
+    from packaging.version import InvalidVersion, Version
+
     try:
         return Version(text)
     except InvalidVersion as exc:
         raise UnreadableVersion(f"not a PEP 440 version: {text!r}") from exc
 
 
+def _pep440_specifiers(spec: str) -> SpecifierSet:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        return SpecifierSet(spec.strip())
+    except InvalidSpecifier as exc:
+        raise UnreadableVersion(f"not a PEP 440 specifier: {spec!r}") from exc
+
+
 def _pep440_lowest(spec: str, latest: str, versions: Sequence[str]) -> str | None:
     """The lowest version a PEP 440 specifier set admits, or None if it admits `latest`."""
     if len(spec) > MAX_SPEC_CHARS:
         raise UnreadableVersion(f"spec longer than {MAX_SPEC_CHARS} characters")
-    try:
-        specifiers = SpecifierSet(spec.strip())
-    except InvalidSpecifier as exc:
-        raise UnreadableVersion(f"not a PEP 440 specifier: {spec!r}") from exc
+    specifiers = _pep440_specifiers(spec)
     if specifiers.contains(_pep440(latest), prereleases=True):
         return None
     lows: list[Version] = []
@@ -238,8 +251,8 @@ def _pep440_lowest(spec: str, latest: str, versions: Sequence[str]) -> str | Non
         if specifier.operator in (">=", ">", "==", "~=", "==="):
             text = specifier.version.removesuffix(".*")
             try:
-                lows.append(Version(text))
-            except InvalidVersion:
+                lows.append(_pep440(text))
+            except UnreadableVersion:
                 continue
     if lows:
         return str(max(lows))
@@ -251,7 +264,7 @@ def _readable(versions: Sequence[str]) -> list[Version]:
     out = []
     for text in versions:
         try:
-            out.append(Version(text))
-        except InvalidVersion:
+            out.append(_pep440(text))
+        except UnreadableVersion:
             continue
     return out

@@ -11,10 +11,9 @@ import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from packaging.utils import canonicalize_name
 
 from bot.drift.manifests.pyproject_toml import load_toml
-from bot.drift.model import Dependency, Ecosystem, Lockfile, ManifestError
+from bot.drift.model import Dependency, Ecosystem, Lockfile, ManifestError, pypi_name
 
 NAMES: tuple[str, ...] = ("poetry.lock",)
 ECOSYSTEM = Ecosystem.PYPI
@@ -34,7 +33,7 @@ class PoetryLock(Lockfile):
     ecosystem: Ecosystem = Ecosystem.PYPI
 
     def resolve(self, importer: str, dependency: Dependency) -> str | None:
-        return self.versions.get(canonicalize_name(dependency.name))
+        return self.versions.get(pypi_name(dependency.name))
 
 
 def parse(path: str, text: str) -> PoetryLock:
@@ -47,5 +46,5 @@ def parse(path: str, text: str) -> PoetryLock:
             continue
         name, version = package.get("name"), package.get("version")
         if isinstance(name, str) and isinstance(version, str):
-            versions.setdefault(canonicalize_name(name), version)
+            versions.setdefault(pypi_name(name), version)
     return PoetryLock(path, versions)

@@ -14,10 +14,9 @@ import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from packaging.utils import canonicalize_name
 
 from bot.drift.manifests.pyproject_toml import load_toml
-from bot.drift.model import Dependency, Ecosystem, Lockfile, ManifestError
+from bot.drift.model import Dependency, Ecosystem, Lockfile, ManifestError, pypi_name
 
 NAMES: tuple[str, ...] = ("uv.lock",)
 ECOSYSTEM = Ecosystem.PYPI
@@ -44,7 +43,7 @@ class UvLock(Lockfile):
         return self.members
 
     def resolve(self, importer: str, dependency: Dependency) -> str | None:
-        return self.versions.get(canonicalize_name(dependency.name))
+        return self.versions.get(pypi_name(dependency.name))
 
 
 def parse(path: str, text: str) -> UvLock:
@@ -68,5 +67,5 @@ def parse(path: str, text: str) -> UvLock:
         if not isinstance(name, str) or not isinstance(version, str):
             continue
         chosen = from_registry if "registry" in kinds else from_elsewhere
-        chosen.setdefault(canonicalize_name(name), version)
+        chosen.setdefault(pypi_name(name), version)
     return UvLock(path, {**from_elsewhere, **from_registry}, members=tuple(sorted(members)))

@@ -16,11 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from packaging.requirements import InvalidRequirement
-from packaging.utils import canonicalize_name
 
-from bot.drift.manifests.requirements_txt import first_line, requirement_dependency
-from bot.drift.model import Dependency, Ecosystem, Manifest, ManifestError
+from bot.drift.manifests.requirements_txt import NotARequirement, requirement_dependency
+from bot.drift.model import Dependency, Ecosystem, Manifest, ManifestError, pypi_name
 
 Path = tuple[str, ...]
 """A TOML key path: ("project", "optional-dependencies", "docs")."""
@@ -124,8 +122,8 @@ class _Reader:
                 continue
             try:
                 self.dependencies.append(requirement_dependency(item, line, group))
-            except InvalidRequirement as error:
-                self.problems.append(ManifestError(self.path, f"not a requirement: {first_line(error)}", line))
+            except NotARequirement as error:
+                self.problems.append(ManifestError(self.path, f"not a requirement: {error}", line))
 
     def poetry(self, where: Path, value: object) -> None:
         """A Poetry dependency table: name = "spec" | {version = ...} | {git/path/url = ...} | a list
@@ -145,7 +143,7 @@ class _Reader:
                 self.problems.append(ManifestError(self.path, f"{group}: {name} has no version or source", line))
                 continue
             self.dependencies.append(
-                Dependency(Ecosystem.PYPI, canonicalize_name(name), name, written[0], line, group, outside=written[1])
+                Dependency(Ecosystem.PYPI, pypi_name(name), name, written[0], line, group, outside=written[1])
             )
 
     def _line(self, where: Path) -> int:

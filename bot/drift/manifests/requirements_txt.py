@@ -22,16 +22,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
-
-from bot.drift.model import Dependency, Ecosystem, Include, Manifest, ManifestError
+from bot.drift.model import Dependency, Ecosystem, Include, Manifest, ManifestError, pypi_name
 
 GROUP = "requirements"
 
@@ -75,8 +66,8 @@ def parse(path: str, text: str) -> Manifest:
             continue
         try:
             dependencies.append(requirement_dependency(_cut_options(content), line_number, GROUP))
-        except InvalidRequirement as error:
-            problems.append(ManifestError(path, f"not a requirement: {first_line(error)}", line_number))
+        except NotARequirement as error:
+            problems.append(ManifestError(path, f"not a requirement: {error}", line_number))
     return Manifest(
         path=path,
         ecosystem=Ecosystem.PYPI,
@@ -86,22 +77,33 @@ def parse(path: str, text: str) -> Manifest:
     )
 
 
+class NotARequirement(ValueError):
+    """Text that is not a PEP 508 requirement; the message is the first line of packaging's."""
+
+
 def requirement_dependency(text: str, line: int, group: str) -> Dependency:
     """One PEP 508 requirement (or, as pip also takes, a bare URL or path) as a Dependency: `key`
     is the PEP 503 name, `name` and `spec` are as written ("" when there is no specifier). A URL
-    or path is kept with `outside` set and the URL or path as its spec. Raises InvalidRequirement."""
+    or path is kept with `outside` set and the URL or path as its spec. Raises NotARequirement.
+
+    packaging is imported here, not at the top: a scan of npm manifests alone never loads it."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
     text = text.strip()
     target = text.split(";", 1)[0].strip()
     if _is_link(target):
         return _link_dependency(target, line, group, outside=_link_reason(target))
-    requirement = Requirement(text)
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement as error:
+        raise NotARequirement(first_line(error)) from None
     name = requirement.name
     if requirement.url is not None:
         return Dependency(
-            Ecosystem.PYPI, canonicalize_name(name), name, requirement.url, line, group,
+            Ecosystem.PYPI, pypi_name(name), name, requirement.url, line, group,
             outside=_link_reason(requirement.url),
         )
-    return Dependency(Ecosystem.PYPI, canonicalize_name(name), name, _written_specifier(text, name), line, group)
+    return Dependency(Ecosystem.PYPI, pypi_name(name), name, _written_specifier(text, name), line, group)
 
 
 def first_line(error: Exception) -> str:
@@ -128,12 +130,14 @@ def _link_dependency(target: str, line: int, group: str, outside: str) -> Depend
     name, else by the target itself so the skipped entry can still be shown."""
     name = _egg_name(target) or _archive_name(target)
     if name is not None:
-        return Dependency(Ecosystem.PYPI, canonicalize_name(name), name, target, line, group, outside=outside)
+        return Dependency(Ecosystem.PYPI, pypi_name(name), name, target, line, group, outside=outside)
     return Dependency(Ecosystem.PYPI, target, target, target, line, group, outside=outside)
 
 
 def _archive_name(target: str) -> str | None:
     """The project a wheel or sdist file name declares (`numpy-1.26.4-cp311-...whl` -> numpy)."""
+    from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
+
     filename = posixpath.basename(target.split("#", 1)[0].split("?", 1)[0])
     try:
         if filename.endswith(".whl"):

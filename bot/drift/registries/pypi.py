@@ -19,21 +19,16 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import orjson
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
-from packaging.version import InvalidVersion, Version
 
-from bot.drift.model import Ecosystem, PackageInfo, PackageNotFound
+from bot.drift.model import Ecosystem, PackageInfo, PackageNotFound, pypi_name
 from bot.drift.registries.base import Registry, UnreadableAnswer
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +74,7 @@ class PyPIRegistry(Registry):
     def package_url(self, name: str) -> str:
         if not _PROJECT_NAME.match(name):
             raise PackageNotFound(f"{name!r} is not a Python project name")
-        return f"{self._index}{canonicalize_name(name)}/"
+        return f"{self._index}{pypi_name(name)}/"
 
     def request_headers(self, url: str) -> dict[str, str]:
         headers = {"Accept": SIMPLE_ACCEPT}
@@ -155,7 +150,7 @@ def parse_simple_html(name: str, text: str) -> PackageInfo:
 
 def summarize(name: str, files: Iterable[DistFile], listed: Iterable[str] | None) -> PackageInfo:
     """Versions, yanks and latest from a project's files (and PEP 700 list, when given)."""
-    project = canonicalize_name(name)
+    project = pypi_name(name)
     yank_flags: dict[Version, list[bool]] = {}
     for file in files:
         version = version_of(file.filename, project)
@@ -177,7 +172,11 @@ def summarize(name: str, files: Iterable[DistFile], listed: Iterable[str] | None
 
 def version_of(filename: str, project: str) -> Version | None:
     """The version in a wheel or sdist file name of `project` (canonical name), as pip reads
-    it; None for other files and names that do not parse."""
+    it; None for other files and names that do not parse. (packaging is imported where
+    answers are read: a scan with no Python manifest never loads it.)"""
+    from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
+    from packaging.version import InvalidVersion
+
     try:
         if filename.endswith(".whl"):
             wheel_name, version, _, _ = parse_wheel_filename(filename)
@@ -198,12 +197,14 @@ def _legacy_sdist_version(filename: str, project: str) -> Version | None:
     prefix, up to a dash, that is the project's name."""
     stem = next(filename[: -len(s)] for s in SDIST_SUFFIXES if filename.endswith(s))
     for index, char in enumerate(stem):
-        if char == "-" and canonicalize_name(stem[:index]) == project:
+        if char == "-" and pypi_name(stem[:index]) == project:
             return _version(stem[index + 1 :])
     return None
 
 
 def _version(text: str) -> Version | None:
+    from packaging.version import InvalidVersion, Version
+
     try:
         return Version(text)
     except InvalidVersion:
