@@ -106,3 +106,24 @@ def test_serve_with_a_malformed_key_is_a_clear_error_not_a_traceback(tmp_path: P
     assert done.returncode == 2
     assert "PRIVATE_KEY is not a readable PEM private key" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_an_npm_only_scan_does_not_load_python_packaging(repo: Path, tmp_path: Path) -> None:
+    """Start-up is part of a cold `prwarden scan` (bench/README.md, "Drift"): a change with npm
+    manifests alone never imports the Python ecosystem's parsers."""
+    git(repo, "checkout", "-q", "-b", "deps")
+    write(repo, {"package.json": json.dumps({"name": "acme", "dependencies": {"left-pad": "^1.0.0"}})})
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "deps")
+    probe = (
+        "import sys, bot.cli\n"
+        f"code = bot.cli.main(['scan', '--repo', {str(repo)!r}, '--base', 'main', '--head', 'deps', '--format', 'json'])\n"
+        "print(sorted(m for m in sys.modules if m == 'packaging' or m.startswith('packaging.')))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.lower().startswith(("npm_config_", "pip_"))}
+    env.update(HOME=str(tmp_path), PRWARDEN_DATA_DIR=str(tmp_path / "data"))
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    report, _, loaded = done.stdout.rstrip().rpartition("\n")
+    assert any(s["name"] == "npm registry" for s in json.loads(report)["scanners"])
+    assert loaded == "[]"

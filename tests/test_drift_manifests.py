@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.drift.manifests import FORMATS, is_manifest, package_json, parse_manifest, pyproject_toml, requirements_txt
-from bot.drift.model import Dependency, Ecosystem, Include, Manifest, ManifestError
+from bot.drift.model import Dependency, Ecosystem, Include, Manifest, ManifestError, pypi_name
 
 DATA = Path(__file__).parent / "data" / "drift"
 
@@ -500,3 +500,10 @@ def test_pyproject_broken_toml_names_the_line(text: str, line: int, message: str
     with pytest.raises(ManifestError) as caught:
         parse_manifest("pyproject.toml", text)
     assert (caught.value.line, caught.value.message) == (line, message)
+
+
+@pytest.mark.parametrize("name", ["Django", "python_dateutil", "zope.interface", "Foo--Bar__baz..qux", "a-_.b", "PyYAML", "x"])
+def test_pypi_names_are_normalized_as_packaging_does(name: str) -> None:
+    from packaging.utils import canonicalize_name
+
+    assert pypi_name(name) == canonicalize_name(name)
