@@ -1,9 +1,9 @@
-"""The registry lookups' HTTP transport (bot/drift/registries/transport.py) against small real
-HTTP/1.1 servers on 127.0.0.1 that misbehave in the ways the transport must handle: TLS with
-a certificate the client does or does not trust, keep-alive connections the server drops while
-idle, chunked and large answers, a server that never answers. The registry behaviour on top
-(retries, caching, outages) is tested against Verdaccio and PyPI indexes in
-test_drift_registries.py, which run on this transport too."""
+"""How registry lookups speak HTTP (bot/drift/registries/transport.py), against small real
+HTTP/1.1 servers on 127.0.0.1 that misbehave in the ways a lookup must handle: TLS with a
+certificate the client does or does not trust, keep-alive connections the server drops while
+idle, chunked, compressed and oversized answers, a server that never answers, redirects and
+proxies. The registry behaviour on top (retries, caching, outages) is tested against Verdaccio
+and PyPI indexes in test_drift_registries.py, which run on this transport too."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ import gzip
 import hashlib
 import ipaddress
 import ssl
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+import httpcore
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -28,9 +29,18 @@ from cryptography.x509.oid import NameOID
 from bot.drift.model import RegistryUnavailable
 from bot.drift.registries.base import RetryBudget
 from bot.drift.registries.npm import npm_registry_from_env
-from bot.drift.registries.transport import NoCookies, RegistryTransport, proxy_configured, registry_transport
+from bot.drift.registries.transport import (
+    AnswerTooLarge,
+    AsyncioBackend,
+    Lane,
+    LookupFailed,
+    LookupTimeout,
+    Timeouts,
+    proxy_configured,
+)
 
-LIMITS = httpx.Limits(max_connections=4, max_keepalive_connections=4, keepalive_expiry=30.0)
+TIMEOUTS = Timeouts(connect=2.0, read=5.0)
+MB = 1024 * 1024
 Handler = Callable[[bytes, asyncio.StreamWriter], Awaitable[bool]]
 """Answers one request (its head); returns whether to keep the connection open."""
 
@@ -75,11 +85,6 @@ async def serve(handler: Handler, tls: ssl.SSLContext | None = None) -> AsyncIte
 def answer(body: bytes, *headers: str) -> bytes:
     lines = ["HTTP/1.1 200 OK", f"Content-Length: {len(body)}", "Content-Type: application/json", *headers]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-
-
-async def get(transport: RegistryTransport, url: str, **options: object) -> httpx.Response:
-    async with httpx.AsyncClient(transport=transport, cookies=NoCookies(), **options) as client:  # type: ignore[arg-type]
-        return await client.get(url)
 
 
 # -- TLS -------------------------------------------------------------------------------------
@@ -145,20 +150,38 @@ async def ok_json(head: bytes, writer: asyncio.StreamWriter) -> bool:
     return True
 
 
+def lane(url: str, **options: object) -> Lane:
+    """A lane as a registry makes one, with no proxy from the test's environment."""
+    return Lane(url, 4, options.pop("timeouts", TIMEOUTS), "prwarden-test", env={}, **options)  # type: ignore[arg-type]
+
+
+async def get(url: str, max_bytes: int = 32 * MB, **options: object) -> bytes:
+    one = lane(url, **options)
+    try:
+        answer = await one.get(url, {}, max_bytes=max_bytes)
+        assert answer.status == 200
+        return answer.body
+    finally:
+        await one.aclose()
+
+
+async def ok_json(head: bytes, writer: asyncio.StreamWriter) -> bool:
+    writer.write(answer(b'{"ok": true}'))
+    await writer.drain()
+    return True
+
+
 def test_tls_with_a_trusted_certificate(certificates: Certificates) -> None:
     async def scenario() -> None:
         trusting = ssl.create_default_context(cadata=certificates.ca_pem.decode())
         async with serve(ok_json, tls=certificates.server) as server:
-            transport = RegistryTransport(LIMITS, ssl_context=trusting)
-            response = await get(transport, server.url("https"))
-            assert response.status_code == 200
-            assert response.json() == {"ok": True}
+            assert await get(server.url("https"), tls=trusting) == b'{"ok": true}'
             # By name: the name is sent (SNI) and checked against the certificate.
-            response = await get(transport, server.url("https").replace("127.0.0.1", "localhost"))
-            assert response.json() == {"ok": True}
-            async with httpx.AsyncClient(transport=RegistryTransport(LIMITS, ssl_context=trusting)) as client:
-                with pytest.raises(httpx.ConnectError, match="certificate not trusted: Hostname mismatch"):
-                    await client.get(server.url("https"), extensions={"sni_hostname": "registry.example"})
+            assert await get(server.url("https").replace("127.0.0.1", "localhost"), tls=trusting) == b'{"ok": true}'
+            # A name the certificate does not hold is refused (the network layer's own check).
+            stream = await AsyncioBackend().connect_tcp("127.0.0.1", server.port, timeout=2.0)
+            with pytest.raises(httpcore.ConnectError, match="certificate not trusted: Hostname mismatch"):
+                await stream.start_tls(trusting, server_hostname="registry.example", timeout=2.0)
 
     asyncio.run(scenario())
 
@@ -169,10 +192,8 @@ def test_tls_certificates_are_verified(certificates: Certificates, tmp_path: Pat
 
     async def scenario() -> None:
         async with serve(ok_json, tls=certificates.server) as server:
-            transport = registry_transport(server.url("https"), LIMITS, env={})
-            assert transport is not None
-            with pytest.raises(httpx.ConnectError, match="certificate not trusted"):
-                await get(transport, server.url("https"))
+            with pytest.raises(LookupFailed, match="connection failed"):
+                await get(server.url("https"))
 
             budget = RetryBudget(attempts=1, total_seconds=2.0, connect_timeout=1.0, read_timeout=1.0)
             registry = npm_registry_from_env({"NPM_CONFIG_REGISTRY": server.url("https"), "HOME": str(tmp_path)}, retry=budget)
@@ -192,9 +213,10 @@ def test_tls_certificates_are_verified(certificates: Certificates, tmp_path: Pat
 def test_keep_alive_reuses_one_connection() -> None:
     async def scenario() -> None:
         async with serve(ok_json) as server:
-            async with httpx.AsyncClient(transport=RegistryTransport(LIMITS, ssl_context=None)) as client:
-                for _ in range(5):
-                    assert (await client.get(server.url())).status_code == 200
+            one = lane(server.url())
+            for _ in range(5):
+                assert (await one.get(server.url(), {}, max_bytes=MB)).status == 200
+            await one.aclose()
             assert len(server.requests) == 5
             assert server.connections == 1
 
@@ -212,25 +234,58 @@ def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None:
 
     async def scenario() -> None:
         async with serve(answer_then_hang_up) as server:
-            async with httpx.AsyncClient(transport=RegistryTransport(LIMITS, ssl_context=None)) as client:
-                for _ in range(3):
-                    assert (await client.get(server.url())).status_code == 200
-                    await asyncio.sleep(0.05)  # the close reaches the client while it is idle
+            one = lane(server.url())
+            for _ in range(3):
+                assert (await one.get(server.url(), {}, max_bytes=MB)).status == 200
+                await asyncio.sleep(0.05)  # the close reaches the client while it is idle
+            await one.aclose()
             assert server.connections == 3
 
     asyncio.run(scenario())
 
 
-def test_chunked_gzip_and_large_answers_arrive_whole() -> None:
-    """A body far larger than the read buffer, gzip-encoded, sent in chunks of uneven size to a
-    reader slower than the server: reading pauses at READ_BUFFER_BYTES and resumes."""
-    payload = b"".join(hashlib.sha256(str(i).encode()).hexdigest().encode() for i in range(200_000))  # 12.8 MB
-    compressed = gzip.compress(payload, compresslevel=1)
+PAYLOAD = b"".join(hashlib.sha256(str(i).encode()).hexdigest().encode() for i in range(200_000))  # 12.8 MB
+
+
+def test_a_slow_reader_gets_a_large_answer_whole() -> None:
+    """A body far larger than the read buffer, to a reader slower than the server: reading
+    pauses at READ_BUFFER_BYTES and resumes (flow control in the network layer)."""
+
+    async def flood(head: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(PAYLOAD)
+        await writer.drain()
+        return False
+
+    async def scenario() -> None:
+        async with serve(flood) as server, asyncio.timeout(30):
+            stream = await AsyncioBackend().connect_tcp("127.0.0.1", server.port, timeout=2.0)
+            await stream.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", timeout=2.0)
+            digest, size = hashlib.sha256(), 0
+            while data := await stream.read(65536, timeout=5.0):
+                digest.update(data)
+                size += len(data)
+                await asyncio.sleep(0.001)  # a slow reader: the server gets ahead
+            await stream.aclose()
+            assert size == len(PAYLOAD)
+            assert digest.digest() == hashlib.sha256(PAYLOAD).digest()
+
+    asyncio.run(scenario())
+
+
+def test_chunked_gzip_and_deflate_answers_are_decoded() -> None:
+    compressed = gzip.compress(PAYLOAD, compresslevel=1)
+    small = b'{"name": "left-pad"}'
+    bodies = {
+        b"/gzip": (b"gzip", compressed),
+        b"/deflate": (b"deflate", zlib.compress(small)),
+        b"/raw-deflate": (b"deflate", _raw_deflate(small)),
+    }
 
     async def chunked(head: bytes, writer: asyncio.StreamWriter) -> bool:
-        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n\r\n")
-        for start in range(0, len(compressed), 70_001):
-            piece = compressed[start : start + 70_001]
+        encoding, body = bodies[head.split(b" ")[1]]
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Encoding: " + encoding + b"\r\n\r\n")
+        for start in range(0, len(body), 70_001):
+            piece = body[start : start + 70_001]
             writer.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
         writer.write(b"0\r\n\r\n")
         await writer.drain()
@@ -238,14 +293,40 @@ def test_chunked_gzip_and_large_answers_arrive_whole() -> None:
 
     async def scenario() -> None:
         async with serve(chunked) as server, asyncio.timeout(30):
-            async with httpx.AsyncClient(transport=RegistryTransport(LIMITS, ssl_context=None)) as client:
-                async with client.stream("GET", server.url()) as response:
-                    assert response.status_code == 200
-                    digest = hashlib.sha256()
-                    async for part in response.aiter_bytes():
-                        digest.update(part)
-                        await asyncio.sleep(0.001)  # a slow reader: the server gets ahead
-            assert digest.digest() == hashlib.sha256(payload).digest()
+            assert hashlib.sha256(await get(server.url() + "gzip")).digest() == hashlib.sha256(PAYLOAD).digest()
+            assert await get(server.url() + "deflate") == small
+            assert await get(server.url() + "raw-deflate") == small
+
+    asyncio.run(scenario())
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return packer.compress(data) + packer.flush()
+
+
+def test_an_answer_over_the_bound_stops_being_read() -> None:
+    """A 64 KB gzip answer that would expand to 64 MB: reading stops at the bound, in
+    memory too (the decoder is never asked for more than the bound)."""
+    bomb = gzip.compress(b"\0" * (64 * MB), compresslevel=9)
+
+    async def explode(head: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(answer(bomb, "Content-Encoding: gzip"))
+        await writer.drain()
+        return True
+
+    async def unknown(head: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(answer(b"x", "Content-Encoding: br"))
+        await writer.drain()
+        return True
+
+    async def scenario() -> None:
+        async with serve(explode) as server:
+            with pytest.raises(AnswerTooLarge):
+                await get(server.url(), max_bytes=MB)
+        async with serve(unknown) as server:
+            with pytest.raises(LookupFailed, match="encoding not asked for"):
+                await get(server.url())
 
     asyncio.run(scenario())
 
@@ -258,8 +339,8 @@ def test_a_server_that_never_answers_times_out() -> None:
     async def scenario() -> None:
         async with serve(silent) as server:
             began = asyncio.get_running_loop().time()
-            with pytest.raises(httpx.ReadTimeout):
-                await get(RegistryTransport(LIMITS, ssl_context=None), server.url(), timeout=0.3)
+            with pytest.raises(LookupTimeout):
+                await get(server.url(), timeouts=Timeouts(connect=0.3, read=0.3))
             assert asyncio.get_running_loop().time() - began < 2.0
 
     asyncio.run(scenario())
@@ -269,23 +350,30 @@ def test_a_refused_connection_is_a_connect_error() -> None:
     async def scenario() -> None:
         async with serve(ok_json) as server:
             url = server.url()
-        with pytest.raises(httpx.ConnectError, match="could not connect"):
-            await get(RegistryTransport(LIMITS, ssl_context=None), url)
+        with pytest.raises(LookupFailed, match="connection failed"):
+            await get(url)
 
     asyncio.run(scenario())
 
 
 def test_answers_cookies_are_not_kept_or_sent() -> None:
+    """Directly and through httpx's client (which a redirect hands the lookup to)."""
+
     async def sets_cookie(head: bytes, writer: asyncio.StreamWriter) -> bool:
-        writer.write(answer(b"{}", "Set-Cookie: session=abc; Path=/"))
+        if head.startswith(b"GET /moved "):
+            writer.write(b"HTTP/1.1 302 Found\r\nLocation: /here\r\nSet-Cookie: hop=1; Path=/\r\nContent-Length: 0\r\n\r\n")
+        else:
+            writer.write(answer(b"{}", "Set-Cookie: session=abc; Path=/"))
         await writer.drain()
         return True
 
     async def scenario() -> None:
         async with serve(sets_cookie) as server:
-            async with httpx.AsyncClient(transport=RegistryTransport(LIMITS, ssl_context=None), cookies=NoCookies()) as client:
-                await client.get(server.url())
-                await client.get(server.url())
+            one = lane(server.url())
+            for path in ("here", "here", "moved", "moved"):
+                assert (await one.get(server.url() + path, {}, max_bytes=MB)).status == 200
+            await one.aclose()
+            assert len(server.requests) == 2 + 2 * 3  # a redirect: asked directly, then by httpx twice
             assert not any(b"cookie:" in request.lower() for request in server.requests)
 
     asyncio.run(scenario())
@@ -294,13 +382,12 @@ def test_answers_cookies_are_not_kept_or_sent() -> None:
 # -- proxies ---------------------------------------------------------------------------------
 
 
-def test_a_configured_proxy_hands_lookups_to_httpx_own_transport() -> None:
-    """httpx honours HTTP(S)_PROXY / ALL_PROXY / NO_PROXY only on its own transports."""
+def test_proxy_variables_are_read_as_httpx_reads_them() -> None:
+    """httpx honours HTTP(S)_PROXY / ALL_PROXY / NO_PROXY: a lane hands its lookups to it then."""
     assert proxy_configured({"HTTPS_PROXY": "http://proxy:3128"})
     assert proxy_configured({"all_proxy": "socks5://proxy:1080"})
     assert not proxy_configured({"HTTPS_PROXY": "", "NO_PROXY": "*"})
-    assert registry_transport("https://registry.example/", LIMITS, env={"http_proxy": "http://proxy:3128"}) is None
-    assert isinstance(registry_transport("http://127.0.0.1:1/", LIMITS, env={}), RegistryTransport)
+    assert not proxy_configured({})
 
 
 def test_lookups_go_through_a_proxy_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -380,5 +467,22 @@ def test_a_registry_redirect_is_followed() -> None:
                 info = await registry.package("left-pad")
             assert info.latest == "1.3.0"
             assert any(request.startswith(b"GET /mirror/left-pad ") for request in server.requests)
+
+    asyncio.run(scenario())
+
+
+def test_a_header_value_cannot_smuggle_another_header() -> None:
+    """Validators come back from the registry (an ETag): one holding a line break is refused
+    before anything is sent, never written as two header lines."""
+
+    async def scenario() -> None:
+        async with serve(ok_json) as server:
+            one = lane(server.url())
+            with pytest.raises(LookupFailed):
+                await one.get(server.url(), {"If-None-Match": '"abc"\r\nX-Injected: 1'}, max_bytes=MB)
+            with pytest.raises(LookupFailed, match="cannot carry"):
+                await one.get(server.url(), {"Authorization": "Bearer \u2603"}, max_bytes=MB)
+            await one.aclose()
+            assert not any(b"x-injected" in request.lower() for request in server.requests)
 
     asyncio.run(scenario())

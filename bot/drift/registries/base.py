@@ -26,18 +26,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Self
 
-import httpx
-
 from bot.drift.cache import CacheEntry, CacheKey, Freshness, MemoryCache, RegistryCache
 from bot.drift.model import Ecosystem, PackageInfo, PackageNotFound, RegistryUnavailable
-from bot.drift.registries.transport import NoCookies, RegistryTransport, registry_transport, tls_context
+from bot.drift.registries.transport import AnswerTooLarge, Lane, LookupFailed, LookupTimeout, Timeouts
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CONCURRENCY = 32
 """Lookups in flight per registry; also the number of keep-alive connections."""
 LANE_CONNECTIONS = 4
-"""Connections per httpx client. httpcore's pool does work quadratic in its connections on every
+"""Connections per lane. httpcore's pool does work quadratic in its connections on every
 request (it re-checks each connection's state, with a poll() each): one pool of 32 spent ~3.6 ms
 of CPU per lookup here, eight pools of 4 spend ~0.7 ms (bench/README.md, "drift")."""
 PARSE_IN_THREAD_BYTES = 256 * 1024
@@ -111,31 +109,17 @@ class UnreadableAnswer(ValueError):
     """Raised by `_parse` for a body that is not what the registry's protocol promises."""
 
 
-class _TooLarge(Exception):
-    pass
-
-
-@dataclass
-class _Lane:
-    """One small httpx client and the lookups it is serving now."""
-
-    client: httpx.AsyncClient
-    direct: RegistryTransport | None
-    """The client's own transport when lookups may go straight to it (no proxy)."""
-    in_flight: int = 0
-
-
 @dataclass
 class _LoopState:
     """The lanes and the slot semaphore belong to one event loop."""
 
     loop: asyncio.AbstractEventLoop
-    lanes: list[_Lane]
+    lanes: list[Lane]
     slots: asyncio.Semaphore
 
     @contextlib.contextmanager
-    def lane(self) -> Iterator[_Lane]:
-        """The least busy lane's client (the first on ties, so one-at-a-time lookups share one
+    def lane(self) -> Iterator[Lane]:
+        """The least busy lane (the first on ties, so one-at-a-time lookups share one
         connection). Call holding a slot: then a lane with a free connection always exists."""
         lane = min(self.lanes, key=lambda candidate: candidate.in_flight)
         lane.in_flight += 1
@@ -254,11 +238,11 @@ class Registry(ABC):
         return {name: answers[name] for name in unique}
 
     async def aclose(self) -> None:
-        """Close the HTTP clients (only possible from the loop that opened them)."""
+        """Close the connections (only possible from the loop that opened them)."""
         state, self._state = self._state, None
         if state is not None and state.loop is asyncio.get_running_loop():
             for lane in state.lanes:
-                await lane.client.aclose()
+                await lane.aclose()
 
     async def __aenter__(self) -> Self:
         return self
@@ -327,32 +311,15 @@ class Registry(ABC):
         return entry.info
 
     def _loop_state(self) -> _LoopState:
-        """The clients for the running loop. A registry outlives scans, and scans may run on
-        different loops (tests, worker processes): a client is never used across loops."""
+        """The lanes for the running loop. A registry outlives scans, and scans may run on
+        different loops (tests, worker processes): a connection is never used across loops."""
         loop = asyncio.get_running_loop()
         if self._state is None or self._state.loop is not loop:
             per_lane = min(LANE_CONNECTIONS, self.concurrency)
-            limits = httpx.Limits(max_connections=per_lane, max_keepalive_connections=per_lane, keepalive_expiry=30.0)
-            timeout = httpx.Timeout(self.retry.read_timeout, connect=self.retry.connect_timeout)
-            lanes = [self._lane(limits, timeout) for _ in range(-(-self.concurrency // per_lane))]
+            timeouts = Timeouts(connect=self.retry.connect_timeout, read=self.retry.read_timeout)
+            lanes = [Lane(self.url, per_lane, timeouts, USER_AGENT) for _ in range(-(-self.concurrency // per_lane))]
             self._state = _LoopState(loop, lanes, asyncio.Semaphore(self.concurrency))
         return self._state
-
-    def _lane(self, limits: httpx.Limits, timeout: httpx.Timeout) -> _Lane:
-        """One lane's client: on the lean asyncio transport, or httpx's own behind a proxy."""
-        transport = registry_transport(self.url, limits)
-        # httpx reads `verify` only for its own transports (the proxy case).
-        tls = {} if transport is not None else {"verify": tls_context()}
-        client = httpx.AsyncClient(
-            transport=transport,
-            limits=limits,
-            timeout=timeout,
-            follow_redirects=True,
-            headers={"User-Agent": USER_AGENT},
-            cookies=NoCookies(),
-            **tls,
-        )
-        return _Lane(client, transport)
 
     async def _fetch(self, name: str, url: str, stale: CacheEntry | None) -> CacheEntry:
         """Ask the registry, with retries; a 304 refreshes `stale`."""
@@ -374,17 +341,19 @@ class Registry(ABC):
                 try:
                     async with asyncio.timeout(max(0.0, remaining)):
                         with state.lane() as lane:
-                            status, answer_headers, content_type, body = await self._get(lane, url, headers)
-                except (TimeoutError, httpx.TimeoutException):
+                            answer = await lane.get(url, headers, max_bytes=self.max_body_bytes)
+                except (TimeoutError, LookupTimeout):
                     reason = "timed out"
-                except httpx.TransportError as exc:
-                    reason = _describe_transport_error(exc)
-                except _TooLarge:
+                except LookupFailed as exc:
+                    reason = exc.reason
+                except AnswerTooLarge:
                     raise RegistryUnavailable(
                         f"{self.label}: the answer for {name} is larger than {self.max_body_bytes // (1024 * 1024)} MB"
                     ) from None
                 else:
-                    outcome = await self._outcome(name, status, answer_headers, content_type, body, stale)
+                    status, answer_headers = answer.status, answer.headers
+                    content_type = answer_headers.get("content-type", "")
+                    outcome = await self._outcome(name, status, answer_headers, content_type, answer.body, stale)
                     if outcome is not None:
                         return outcome
                     reason = f"HTTP {status}"
@@ -425,45 +394,3 @@ class Registry(ABC):
         if status in (401, 403):
             raise RegistryUnavailable(f"{self.label}: access to {name} refused (HTTP {status}); check the credentials")
         return None
-
-    async def _get(self, lane: _Lane, url: str, headers: Mapping[str, str]) -> tuple[int, httpx.Headers, str, bytes]:
-        """One GET; the body is read only for a 200, and only up to `max_body_bytes`.
-
-        Without a proxy the request goes straight to the lane's transport: the client's send
-        path (URL merging, auth and redirect steps, a cookie-jar pass per answer) cost a fifth
-        of a lookup's CPU, for nothing a lookup uses (bench/README.md, "Drift"). A redirect is
-        left to the client, which follows it as it would have."""
-        if lane.direct is not None:
-            merged = httpx.Headers(lane.client.headers)
-            merged.update(headers)
-            request = httpx.Request("GET", url, headers=merged, extensions={"timeout": lane.client.timeout.as_dict()})
-            response = await lane.direct.handle_async_request(request)
-            try:
-                if not response.has_redirect_location:
-                    return await self._read(response)
-            finally:
-                await response.aclose()
-        async with lane.client.stream("GET", url, headers=headers) as response:
-            return await self._read(response)
-
-    async def _read(self, response: httpx.Response) -> tuple[int, httpx.Headers, str, bytes]:
-        body = b""
-        if response.status_code == 200:
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > self.max_body_bytes:
-                    raise _TooLarge
-                chunks.append(chunk)
-            body = b"".join(chunks)
-        return response.status_code, response.headers, response.headers.get("content-type", ""), body
-
-
-def _describe_transport_error(exc: httpx.TransportError) -> str:
-    """A short reason without the exception's text (which may quote a URL)."""
-    if isinstance(exc, httpx.ConnectError):
-        return "connection failed"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return "connection closed mid-answer"
-    return f"connection error ({type(exc).__name__})"

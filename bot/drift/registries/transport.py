@@ -1,21 +1,24 @@
-"""The HTTP transport registry lookups use: httpcore's connection pool and HTTP/1.1 over plain
-asyncio, without anyio in between.
+"""How registry lookups speak HTTP: one GET at a time per connection, on httpcore's connection
+pool and HTTP/1.1 over plain asyncio; httpx's client for what that does not do.
 
-Why: a cold drift scan makes hundreds of small requests at once, and the client's CPU per
-request adds up (on a small machine it competes with everything else). httpx's own transport
-reaches the socket through anyio: a cancel scope per read and write, typed-attribute lookups,
-and a `poll()` per pooled connection per request to see whether it went stale. Here asyncio
-reads eagerly, so staleness is a flag. 300 lookups cost 0.33-0.38 s of CPU instead of
-0.40-0.45 s (bench/README.md, "Drift"). httpcore lets the network layer be swapped (`network_backend`), so
-HTTP parsing, pooling, keep-alive and TLS set-up stay httpcore's, and the client stays httpx
-(redirects, headers, decoding, errors).
+Why not httpx's client for every lookup: a cold drift scan makes hundreds of small requests at
+once, and on a small machine the client's CPU competes with everything else, the registry
+included. Measured against a local registry (bench/README.md, "Drift"):
+- httpx's own transport reaches the socket through anyio (a cancel scope per read and write,
+  typed-attribute lookups, a `poll()` per pooled connection per request to see whether it went
+  stale); here asyncio reads eagerly, so staleness is a flag. httpcore lets the network layer
+  be swapped (`network_backend`): HTTP parsing, pooling, keep-alive and TLS set-up stay
+  httpcore's.
+- the client's send path (URL merging, auth and redirect steps, a cookie-jar pass per answer)
+  cost a fifth of a lookup's CPU for nothing a lookup uses, and importing httpx ~35 ms of a
+  `prwarden scan` start.
 
-Kept as httpx does it:
-- proxies: when the environment names one, lookups use httpx's own transport, which honours it
-  (`registry_transport` returns None then);
-- TLS: verified, with the trust store httpx uses (certifi), made once per process and only when
-  an https connection is made;
-- errors: httpcore's exceptions become httpx's, the ones `Registry` handles.
+httpx's client (imported only then) takes over where it knows more: when the environment names
+a proxy (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, with `NO_PROXY`), every lookup goes through
+it; a redirect is followed by it, which drops credentials when the origin changes. Cookies are
+never kept. TLS is verified with the trust httpx uses by default, made once per process and
+only for an https registry. Failures of either path are `LookupFailed` with a short reason
+that quotes no URL.
 """
 
 from __future__ import annotations
@@ -25,42 +28,56 @@ import functools
 import http.cookiejar
 import os
 import ssl
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
-from typing import Any
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import httpcore
-import httpx
+
+if TYPE_CHECKING:
+    import httpx
 
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
 """Read case-insensitively, as httpx (and curl) do."""
 READ_BUFFER_BYTES = 1024 * 1024
 """Received bytes held per connection before reading pauses until httpcore takes them."""
-
-_ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
-    # Most specific first: the first match wins.
-    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
-    (httpcore.ReadTimeout, httpx.ReadTimeout),
-    (httpcore.WriteTimeout, httpx.WriteTimeout),
-    (httpcore.PoolTimeout, httpx.PoolTimeout),
-    (httpcore.TimeoutException, httpx.TimeoutException),
-    (httpcore.ConnectError, httpx.ConnectError),
-    (httpcore.ReadError, httpx.ReadError),
-    (httpcore.WriteError, httpx.WriteError),
-    (httpcore.NetworkError, httpx.NetworkError),
-    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
-    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
-    (httpcore.ProxyError, httpx.ProxyError),
-    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
-    (httpcore.ProtocolError, httpx.ProtocolError),
-)
+ACCEPT_ENCODING = "gzip, deflate"
+"""What lookups can decode (abbreviated packuments of popular packages compress 5-10x)."""
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
-def httpx_error(exc: Exception) -> Exception:
-    """httpx's exception for one of httpcore's (others are returned unchanged)."""
-    for source, target in _ERRORS:
-        if isinstance(exc, source):
-            return target(str(exc))
-    return exc
+class LookupFailed(Exception):
+    """The exchange failed: no usable HTTP answer. `reason` is short and quotes no URL."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class LookupTimeout(LookupFailed):
+    """Connecting, sending or waiting for the answer took longer than its timeout."""
+
+
+class AnswerTooLarge(Exception):
+    """The (decoded) body is over the caller's bound; reading stopped there."""
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float
+    read: float
+    """Between two bytes of the answer (and for sending the request)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: Mapping[str, str]
+    """Lower-cased names; a repeated header's values joined with ", "."""
+    body: bytes
+    """Read only for a 200, decoded (gzip, deflate)."""
 
 
 def proxy_configured(env: Mapping[str, str]) -> bool:
@@ -68,8 +85,8 @@ def proxy_configured(env: Mapping[str, str]) -> bool:
 
 
 class NoCookies(http.cookiejar.CookieJar):
-    """A registry lookup is not a session: cookies a registry sets are neither kept nor sent.
-    (httpx reads every answer's headers into a cookie jar otherwise: bench/README.md, "Drift".)"""
+    """A registry lookup is not a session: cookies a registry sets are neither kept nor sent
+    (for the httpx client, which would read every answer's headers into its jar otherwise)."""
 
     def extract_cookies(self, response: Any, request: Any) -> None:
         return None
@@ -80,9 +97,16 @@ class NoCookies(http.cookiejar.CookieJar):
 
 @functools.cache
 def tls_context() -> ssl.SSLContext:
-    """httpx's default trust (certifi, or SSL_CERT_FILE / SSL_CERT_DIR when set), made once per
-    process: loading a CA bundle costs ~30 ms."""
-    return httpx.create_ssl_context()
+    """What httpx trusts by default (httpx `_config.create_ssl_context`): `SSL_CERT_FILE` or
+    `SSL_CERT_DIR` when set, else certifi's bundle. Made once per process: loading a CA bundle
+    costs ~30 ms."""
+    if os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    if os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 class _Buffered(asyncio.Protocol):
@@ -277,70 +301,206 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         await asyncio.sleep(seconds)
 
 
-class _Body(httpx.AsyncByteStream):
-    def __init__(self, stream: AsyncIterable[bytes]) -> None:
-        self._stream = stream
+class Lane:
+    """A few keep-alive connections to one registry, and how many lookups use them now."""
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    def __init__(
+        self,
+        url: str,
+        max_connections: int,
+        timeouts: Timeouts,
+        user_agent: str,
+        env: Mapping[str, str] | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        """`url` is the registry's (its scheme decides whether TLS is set up); `env` is where
+        proxies are read (the process's by default); `tls` replaces the default trust."""
+        self.in_flight = 0
+        self._timeouts = timeouts
+        self._extensions = {"timeout": {"connect": timeouts.connect, "read": timeouts.read, "write": timeouts.read, "pool": timeouts.read}}
+        self._headers = [(b"Accept-Encoding", ACCEPT_ENCODING.encode()), (b"User-Agent", user_agent.encode())]
+        self._max_connections = max_connections
+        self._pool: httpcore.AsyncConnectionPool | None = None
+        if not proxy_configured(os.environ if env is None else env):
+            self._pool = httpcore.AsyncConnectionPool(
+                ssl_context=(tls or tls_context()) if url.lower().startswith("https:") else None,
+                max_connections=max_connections,
+                max_keepalive_connections=max_connections,
+                keepalive_expiry=30.0,
+                network_backend=AsyncioBackend(),
+            )
+        self._tls = tls
+        self._client: httpx.AsyncClient | None = None
+
+    async def get(self, url: str, headers: Mapping[str, str], *, max_bytes: int) -> Answer:
+        """One GET of `url` with `headers` (Accept, Authorization, validators). Raises
+        LookupFailed, LookupTimeout, AnswerTooLarge."""
+        if self._pool is None:
+            return await self._via_httpx(url, headers, max_bytes)
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise LookupFailed("not an http(s) URL")
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         try:
-            async for part in self._stream:
-                yield part
-        except (httpcore.ProtocolError, httpcore.NetworkError, httpcore.TimeoutException) as exc:
-            raise httpx_error(exc) from exc
+            # Header values as HTTP/1.1 carries them (an ETag comes back byte for byte); h11
+            # refuses line breaks and other bytes a header cannot hold.
+            own = [(name.encode("ascii"), value.encode("latin-1")) for name, value in headers.items()]
+        except UnicodeEncodeError:
+            raise LookupFailed("a request header that HTTP cannot carry") from None
+        request = httpcore.Request(
+            b"GET",
+            httpcore.URL(scheme=parts.scheme.encode(), host=_ascii(parts.hostname), port=parts.port, target=target.encode()),
+            headers=[(b"Host", _ascii(parts.netloc)), *self._headers, *own],
+            extensions=self._extensions,
+        )
+        try:
+            response = await self._pool.handle_async_request(request)
+            try:
+                answer_headers = _headers(response.headers)
+                redirected = response.status in REDIRECTS and "location" in answer_headers
+                body = b""
+                if response.status == 200:
+                    body = await _read_body(response.stream, answer_headers.get("content-encoding", ""), max_bytes)  # type: ignore[arg-type]
+            finally:
+                await response.aclose()
+        except httpcore.TimeoutException:
+            raise LookupTimeout("timed out") from None
+        except (httpcore.ProtocolError, httpcore.NetworkError, httpcore.UnsupportedProtocol) as exc:
+            raise LookupFailed(_httpcore_reason(exc)) from exc
+        if redirected:
+            return await self._via_httpx(url, headers, max_bytes)
+        return Answer(response.status, answer_headers, body)
 
     async def aclose(self) -> None:
-        closer = getattr(self._stream, "aclose", None)
-        if closer is not None:
-            await closer()
+        if self._pool is not None:
+            await self._pool.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
+    async def _via_httpx(self, url: str, headers: Mapping[str, str], max_bytes: int) -> Answer:
+        """The same GET through httpx's client: behind a proxy, or to follow a redirect."""
+        import httpx
 
-class RegistryTransport(httpx.AsyncBaseTransport):
-    """httpcore's pool on `AsyncioBackend`, for one registry client."""
-
-    def __init__(self, limits: httpx.Limits, *, ssl_context: ssl.SSLContext | None) -> None:
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=AsyncioBackend(),
-        )
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        assert isinstance(request.stream, httpx.AsyncByteStream)
-        core_request = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(
-                scheme=request.url.raw_scheme,
-                host=request.url.raw_host,
-                port=request.url.port,
-                target=request.url.raw_path,
-            ),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=request.extensions,
-        )
+        if self._client is None:
+            limits = httpx.Limits(max_connections=self._max_connections, max_keepalive_connections=self._max_connections, keepalive_expiry=30.0)
+            self._client = httpx.AsyncClient(
+                limits=limits,
+                timeout=httpx.Timeout(self._timeouts.read, connect=self._timeouts.connect),
+                follow_redirects=True,
+                headers={k.decode(): v.decode() for k, v in self._headers},
+                cookies=NoCookies(),
+                verify=self._tls or tls_context(),
+            )
         try:
-            response = await self._pool.handle_async_request(core_request)
-        except (httpcore.ProtocolError, httpcore.NetworkError, httpcore.TimeoutException, httpcore.UnsupportedProtocol) as exc:
-            raise httpx_error(exc) from exc
-        assert isinstance(response.stream, AsyncIterable)
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.headers,
-            stream=_Body(response.stream),
-            extensions=response.extensions,
-        )
+            async with self._client.stream("GET", url, headers=headers) as response:
+                body = b""
+                if response.status_code == 200:
+                    chunks: list[bytes] = []
+                    size = 0
+                    async for chunk in response.aiter_bytes():
+                        size += len(chunk)
+                        if size > max_bytes:
+                            raise AnswerTooLarge
+                        chunks.append(chunk)
+                    body = b"".join(chunks)
+                return Answer(response.status_code, {k: v for k, v in response.headers.items()}, body)
+        except httpx.TimeoutException:
+            raise LookupTimeout("timed out") from None
+        except httpx.DecodingError:
+            raise LookupFailed("an answer that does not decode") from None
+        except httpx.TransportError as exc:
+            raise LookupFailed(_httpx_reason(exc)) from exc
 
-    async def aclose(self) -> None:
-        await self._pool.aclose()
+
+def _ascii(text: str) -> bytes:
+    """A host (or host:port) for the wire: IDNA-encoded when it is not ASCII."""
+    return text.encode() if text.isascii() else text.encode("idna")
 
 
-def registry_transport(url: str, limits: httpx.Limits, env: Mapping[str, str] | None = None) -> RegistryTransport | None:
-    """The lean transport for a registry at `url`; None (use httpx's own) when a proxy is set."""
-    if proxy_configured(os.environ if env is None else env):
+def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in raw:
+        key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+    return headers
+
+
+async def _read_body(stream: Any, encoding: str, max_bytes: int) -> bytes:
+    """The body decoded, stopping (AnswerTooLarge) once it is over `max_bytes`: a small
+    compressed answer cannot expand past the bound in memory."""
+    decoder = _decoder(encoding.strip().lower())
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in stream:
+        if decoder is not None:
+            try:
+                chunk = decoder.decompress(chunk, max_bytes - size + 1)
+            except zlib.error:
+                raise LookupFailed("an answer that does not decode") from None
+            if decoder.unconsumed_tail:
+                raise AnswerTooLarge
+        size += len(chunk)
+        if size > max_bytes:
+            raise AnswerTooLarge
+        chunks.append(chunk)
+    if decoder is not None:
+        try:
+            chunks.append(decoder.flush())
+        except zlib.error:
+            raise LookupFailed("an answer that does not decode") from None
+        if size + len(chunks[-1]) > max_bytes:
+            raise AnswerTooLarge
+    return b"".join(chunks)
+
+
+def _decoder(encoding: str) -> Any:
+    if encoding in ("", "identity"):
         return None
-    # Without a context httpcore makes a verified one (certifi) per TLS connection: fine for the
-    # rare http registry that redirects to https, too slow for an https registry.
-    return RegistryTransport(limits, ssl_context=tls_context() if url.lower().startswith("https:") else None)
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(zlib.MAX_WBITS | 16)
+    if encoding == "deflate":
+        return _Deflate()
+    raise LookupFailed(f"an answer in an encoding not asked for ({encoding[:20]})")
 
+
+class _Deflate:
+    """HTTP "deflate" is zlib-wrapped by the standard, raw in some servers: either is read, as
+    httpx and browsers do."""
+
+    def __init__(self) -> None:
+        self._inner = zlib.decompressobj()
+        self._started = False
+
+    @property
+    def unconsumed_tail(self) -> bytes:
+        return self._inner.unconsumed_tail
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        if not self._started:
+            self._started = True
+            try:
+                return self._inner.decompress(data, max_length)
+            except zlib.error:
+                self._inner = zlib.decompressobj(-zlib.MAX_WBITS)
+        return self._inner.decompress(data, max_length)
+
+    def flush(self) -> bytes:
+        return self._inner.flush()
+
+
+def _httpcore_reason(exc: Exception) -> str:
+    if isinstance(exc, httpcore.ConnectError):
+        return "connection failed"
+    if isinstance(exc, httpcore.RemoteProtocolError):
+        return "connection closed mid-answer"
+    return f"connection error ({type(exc).__name__})"
+
+
+def _httpx_reason(exc: Exception) -> str:
+    import httpx
+
+    if isinstance(exc, httpx.ConnectError):
+        return "connection failed"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "connection closed mid-answer"
+    return f"connection error ({type(exc).__name__})"
