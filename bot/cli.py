@@ -108,7 +108,7 @@ def _scan(args: argparse.Namespace) -> int:
         return _fail(f"--repo {repo}: not a git repository")
     try:
         source = LocalGitSource(repo, args.base, args.head)
-        large = _start_large_scan(source)  # git works in the background from here
+        large = _start_git_work(source)  # git works in the background from here
     except GitError as exc:
         return _fail(str(exc))
     from bot.report.jsonout import to_json
@@ -151,7 +151,7 @@ def _reads_source(source: LocalGitSource) -> bool:
     return any(language_for_path(e.path) for e in source.listing())
 
 
-def _start_large_scan(source: LocalGitSource) -> bool:
+def _start_git_work(source: LocalGitSource) -> bool:
     """Start git computing the diff in the background: it runs on another core while this
     process loads the rules or the registry clients (~0.1 s of imports). For a large change
     (sized by `git diff --raw`, ~10 ms), also start it reading the head files of the languages
@@ -183,7 +183,7 @@ def _fork_pool(analyzers: Sequence[Analyzer]) -> ForkedAnalysisPool | None:
 
 
 def _hand_over(source: LocalGitSource, analyzers: Sequence[Analyzer], pool: ForkedAnalysisPool | None) -> None:
-    """Collect the head files `_start_large_scan` had git read and, with a pool, start its
+    """Collect the head files `_start_git_work` had git read and, with a pool, start its
     processes on them right away: before the event loop, the diff with line numbers and
     anything else, since the analysis is what takes longest."""
     from bot.scan import ScanLimits, is_binary

@@ -72,7 +72,7 @@ class Timeouts:
 
 
 @dataclass(frozen=True)
-class Answer:
+class Reply:
     status: int
     headers: Mapping[str, str]
     """Lower-cased names; a repeated header's values joined with ", "."""
@@ -332,7 +332,7 @@ class Lane:
         self._tls = tls
         self._client: httpx.AsyncClient | None = None
 
-    async def get(self, url: str, headers: Mapping[str, str], *, max_bytes: int) -> Answer:
+    async def get(self, url: str, headers: Mapping[str, str], *, max_bytes: int) -> Reply:
         """One GET of `url` with `headers` (Accept, Authorization, validators). Raises
         LookupFailed, LookupTimeout, AnswerTooLarge."""
         if self._pool is None:
@@ -369,7 +369,7 @@ class Lane:
             raise LookupFailed(_httpcore_reason(exc)) from exc
         if redirected:
             return await self._via_httpx(url, headers, max_bytes)
-        return Answer(response.status, answer_headers, body)
+        return Reply(response.status, answer_headers, body)
 
     async def aclose(self) -> None:
         if self._pool is not None:
@@ -377,7 +377,7 @@ class Lane:
         if self._client is not None:
             await self._client.aclose()
 
-    async def _via_httpx(self, url: str, headers: Mapping[str, str], max_bytes: int) -> Answer:
+    async def _via_httpx(self, url: str, headers: Mapping[str, str], max_bytes: int) -> Reply:
         """The same GET through httpx's client: behind a proxy, or to follow a redirect."""
         import httpx
 
@@ -403,7 +403,7 @@ class Lane:
                             raise AnswerTooLarge
                         chunks.append(chunk)
                     body = b"".join(chunks)
-                return Answer(response.status_code, {k: v for k, v in response.headers.items()}, body)
+                return Reply(response.status_code, {k: v for k, v in response.headers.items()}, body)
         except httpx.TimeoutException:
             raise LookupTimeout("timed out") from None
         except httpx.DecodingError:
