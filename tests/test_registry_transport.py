@@ -419,9 +419,17 @@ def test_lookups_go_through_a_proxy_from_the_environment(monkeypatch: pytest.Mon
 PACKUMENT = b'{"name": "left-pad", "dist-tags": {"latest": "1.3.0"}, "versions": {"1.3.0": {}}}'
 
 
+async def look_up(registry_url: str, name: str = "left-pad") -> str | None:
+    """`name`'s latest version, as an npm registry at `registry_url` says."""
+    registry = npm_registry_from_env({"NPM_CONFIG_REGISTRY": registry_url})
+    assert registry is not None
+    async with registry:
+        return (await registry.package(name)).latest
+
+
 def test_a_lookup_sends_each_header_once() -> None:
-    """Lookups go straight to the transport (not through the client's send path): the client's
-    default headers and the registry's own are merged, not sent twice."""
+    """The lane's own headers (Accept-Encoding, User-Agent) and the registry's (Accept) go out
+    once each."""
 
     async def ok(head: bytes, writer: asyncio.StreamWriter) -> bool:
         writer.write(answer(PACKUMENT))
@@ -430,11 +438,7 @@ def test_a_lookup_sends_each_header_once() -> None:
 
     async def scenario() -> None:
         async with serve(ok) as server:
-            registry = npm_registry_from_env({"NPM_CONFIG_REGISTRY": server.url()})
-            assert registry is not None
-            async with registry:
-                info = await registry.package("left-pad")
-            assert info.latest == "1.3.0"
+            assert await look_up(server.url()) == "1.3.0"
             lines = [line.lower() for line in server.requests[0].decode().split("\r\n")[1:] if line]
             names = [line.partition(":")[0] for line in lines]
             assert sorted(names) == sorted(set(names))
@@ -446,8 +450,8 @@ def test_a_lookup_sends_each_header_once() -> None:
 
 
 def test_a_registry_redirect_is_followed() -> None:
-    """A redirect is followed by the client (which drops credentials across origins), so the
-    lookup still gets its answer."""
+    """A redirect is followed by httpx's client (which drops credentials across origins), so
+    the lookup still gets its answer."""
 
     async def moved(head: bytes, writer: asyncio.StreamWriter) -> bool:
         if head.startswith(b"GET /left-pad "):
@@ -461,11 +465,7 @@ def test_a_registry_redirect_is_followed() -> None:
 
     async def scenario() -> None:
         async with serve(moved) as server:
-            registry = npm_registry_from_env({"NPM_CONFIG_REGISTRY": server.url()})
-            assert registry is not None
-            async with registry:
-                info = await registry.package("left-pad")
-            assert info.latest == "1.3.0"
+            assert await look_up(server.url()) == "1.3.0"
             assert any(request.startswith(b"GET /mirror/left-pad ") for request in server.requests)
 
     asyncio.run(scenario())

@@ -366,7 +366,7 @@ class Lane:
         except httpcore.TimeoutException:
             raise LookupTimeout("timed out") from None
         except (httpcore.ProtocolError, httpcore.NetworkError, httpcore.UnsupportedProtocol) as exc:
-            raise LookupFailed(_httpcore_reason(exc)) from exc
+            raise LookupFailed(_failure(exc, httpcore.ConnectError, httpcore.RemoteProtocolError)) from exc
         if redirected:
             return await self._via_httpx(url, headers, max_bytes)
         return Reply(response.status, answer_headers, body)
@@ -409,7 +409,7 @@ class Lane:
         except httpx.DecodingError:
             raise LookupFailed("an answer that does not decode") from None
         except httpx.TransportError as exc:
-            raise LookupFailed(_httpx_reason(exc)) from exc
+            raise LookupFailed(_failure(exc, httpx.ConnectError, httpx.RemoteProtocolError)) from exc
 
 
 def _ascii(text: str) -> bytes:
@@ -488,19 +488,11 @@ class _Deflate:
         return self._inner.flush()
 
 
-def _httpcore_reason(exc: Exception) -> str:
-    if isinstance(exc, httpcore.ConnectError):
+def _failure(exc: Exception, connect_error: type[Exception], closed_early: type[Exception]) -> str:
+    """A short reason for httpcore's or httpx's transport error (given their classes for a
+    failed connect and an answer cut short), quoting no URL."""
+    if isinstance(exc, connect_error):
         return "connection failed"
-    if isinstance(exc, httpcore.RemoteProtocolError):
-        return "connection closed mid-answer"
-    return f"connection error ({type(exc).__name__})"
-
-
-def _httpx_reason(exc: Exception) -> str:
-    import httpx
-
-    if isinstance(exc, httpx.ConnectError):
-        return "connection failed"
-    if isinstance(exc, httpx.RemoteProtocolError):
+    if isinstance(exc, closed_early):
         return "connection closed mid-answer"
     return f"connection error ({type(exc).__name__})"
