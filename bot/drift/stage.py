@@ -156,7 +156,7 @@ class _Run:
                     self._notice(NoticeKind.SKIPPED, f"{item.dependency.name}: {item.dependency.outside}, not checked against a registry", item)
 
         wanted = _wanted((head, base) for head, base, _ in work)
-        infos, scanners = self._settle(await self._rest(early_answers, early, wanted), wanted)
+        infos, scanners = self._settle(await self._rest(early_answers, wanted), wanted)
         known = {key: info for key, info in infos.items() if isinstance(info, PackageInfo)}
         findings: list[Finding] = []
         for head, base, fresh in work:
@@ -392,7 +392,7 @@ class _Run:
         return dict(await asyncio.gather(*(one(e, n) for e, n in sorted(wanted.items()))))
 
     async def _rest(
-        self, early_answers: Awaitable[dict[Ecosystem, dict[str, Answer]]], early: Mapping[Ecosystem, set[str]], wanted: Mapping[Ecosystem, set[str]]
+        self, early_answers: Awaitable[dict[Ecosystem, dict[str, Answer]]], wanted: Mapping[Ecosystem, set[str]]
     ) -> dict[Ecosystem, dict[str, Answer]]:
         """The early lookups' answers, and those of the names only the lockfiles made wanted (a
         locked version that moved without its spec). A registry the early lookups found down
@@ -400,8 +400,9 @@ class _Run:
         answers = await early_answers
         late: dict[Ecosystem, set[str]] = {}
         for ecosystem, names in wanted.items():
-            missing = names - early.get(ecosystem, set())
-            outage = next((a for a in answers.get(ecosystem, {}).values() if isinstance(a, RegistryDown)), None)
+            asked = answers.get(ecosystem, {})
+            missing = names - asked.keys()
+            outage = next((a for a in asked.values() if isinstance(a, RegistryDown)), None)
             if outage is not None:
                 answers[ecosystem].update({name: outage for name in missing})
             elif missing:

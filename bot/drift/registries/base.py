@@ -28,7 +28,7 @@ from typing import ClassVar, Self
 
 from bot.drift.cache import CacheEntry, CacheKey, Freshness, MemoryCache, RegistryCache
 from bot.drift.model import Ecosystem, PackageInfo, PackageNotFound, RegistryUnavailable
-from bot.drift.registries.transport import AnswerTooLarge, Lane, LookupFailed, LookupTimeout, Timeouts
+from bot.drift.registries.transport import AnswerTooLarge, Lane, LookupFailed, LookupTimeout, Reply, Timeouts
 
 log = logging.getLogger(__name__)
 
@@ -352,8 +352,7 @@ class Registry(ABC):
                     ) from None
                 else:
                     status, answer_headers = answer.status, answer.headers
-                    content_type = answer_headers.get("content-type", "")
-                    outcome = await self._outcome(name, status, answer_headers, content_type, answer.body, stale)
+                    outcome = await self._outcome(name, answer, stale)
                     if outcome is not None:
                         return outcome
                     reason = f"HTTP {status}"
@@ -367,17 +366,11 @@ class Registry(ABC):
                 log.debug("%s: %s for %s, retrying in %.2f s", self.label, reason, url, delay)
                 await asyncio.sleep(delay)
 
-    async def _outcome(
-        self,
-        name: str,
-        status: int,
-        headers: Mapping[str, str],
-        content_type: str,
-        body: bytes,
-        stale: CacheEntry | None,
-    ) -> CacheEntry | None:
+    async def _outcome(self, name: str, answer: Reply, stale: CacheEntry | None) -> CacheEntry | None:
         """The entry an answer makes, None for one to retry or report; raises for refusals."""
         now = self.clock()
+        status, headers, body = answer.status, answer.headers, answer.body
+        content_type = headers.get("content-type", "")
         if status == 200:
             try:
                 if len(body) > PARSE_IN_THREAD_BYTES:

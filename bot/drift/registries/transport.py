@@ -393,16 +393,8 @@ class Lane:
             )
         try:
             async with self._client.stream("GET", url, headers=headers) as response:
-                body = b""
-                if response.status_code == 200:
-                    chunks: list[bytes] = []
-                    size = 0
-                    async for chunk in response.aiter_bytes():
-                        size += len(chunk)
-                        if size > max_bytes:
-                            raise AnswerTooLarge
-                        chunks.append(chunk)
-                    body = b"".join(chunks)
+                # httpx has decoded the body already: read it under the same bound.
+                body = await _read_body(response.aiter_bytes(), "", max_bytes) if response.status_code == 200 else b""
                 return Reply(response.status_code, {k: v for k, v in response.headers.items()}, body)
         except httpx.TimeoutException:
             raise LookupTimeout("timed out") from None
